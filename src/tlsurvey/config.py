@@ -1,0 +1,50 @@
+"""Load YAML configuration files and validate them against the package's JSON schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from tlsurvey.errors import InputError
+
+
+@cache
+def schema(name: str) -> dict:
+    """Return the JSON schema ``src/tlsurvey/schemas/<name>.schema.json``."""
+    text = resources.files("tlsurvey.schemas").joinpath(f"{name}.schema.json").read_text()
+    return json.loads(text)
+
+
+def validate(data, name: str, path) -> dict:
+    """Validate ``data`` against schema ``name``; raise a one-line InputError naming ``path``."""
+    validator = jsonschema.Draft202012Validator(schema(name))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(path, f"invalid {name} at {where}: {error.message}")
+    return data
+
+
+def load_yaml(path, name: str | None = None) -> dict:
+    """Read a YAML file, validating it against schema ``name`` when given."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark else None
+        raise InputError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}", row=row) from None
+    return validate(data, name, path) if name else data
+
+
+def file_sha256(path) -> str:
+    """Hex sha256 of a file's bytes (for provenance records)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

