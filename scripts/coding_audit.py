@@ -1,0 +1,8 @@
+"""Snakemake: the HTML audit page (rule coding_audit)."""
+
+from tlsurvey.coding.pipeline import run_audit
+from tlsurvey.logs import setup
+
+setup(snakemake.log[0])
+run_audit(snakemake.input.texts, snakemake.input.codes, snakemake.input.disagreements,
+          snakemake.input.codebook, snakemake.output[0])

@@ -1,0 +1,8 @@
+"""Snakemake: lexicon matches and ambiguous terms (rule coding_lexicon)."""
+
+from tlsurvey.coding.pipeline import run_lexicon
+from tlsurvey.logs import setup
+
+setup(snakemake.log[0])
+run_lexicon(snakemake.input.texts, snakemake.input.codebook, snakemake.input.lexicon,
+            snakemake.output.matches.rsplit("/", 1)[0])

@@ -1,0 +1,9 @@
+"""Snakemake: reliability, lexicon vs humans and disagreements (rule coding_reliability)."""
+
+from tlsurvey.coding.pipeline import run_reliability
+from tlsurvey.logs import setup
+
+setup(snakemake.log[0])
+run_reliability(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
+                list(snakemake.input.sheets), snakemake.output.reliability.rsplit("/", 1)[0],
+                seed=snakemake.params.seed, privacy=dict(snakemake.params.privacy))

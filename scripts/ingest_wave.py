@@ -1,0 +1,20 @@
+"""Rule ingest_wave: one wave's export -> de-identified per-wave tables (tlsurvey.ingest)."""
+
+from pathlib import Path
+
+from tlsurvey.logs import setup
+
+log = setup(snakemake.log[0])
+
+from tlsurvey import ingest  # noqa: E402
+
+result = ingest.ingest_wave(
+    snakemake.input.export,
+    snakemake.wildcards.wave,
+    snakemake.input.instrument,
+    snakemake.params.privacy,
+    snakemake.params.exclusions,
+    snakemake.params.format,
+)
+written = result.write(Path(snakemake.output.screening).parent)
+log.info("wrote %s", ", ".join(str(p) for p in written))

@@ -1,0 +1,12 @@
+"""Rule models_alignment: see tlsurvey.models.workflow.run_alignment."""
+
+from pathlib import Path
+
+from tlsurvey.logs import setup
+from tlsurvey.models.workflow import run_alignment
+
+log = setup(snakemake.log[0])
+written = run_alignment(
+    snakemake.input.ratings, Path(snakemake.output.rmcorr).parent, snakemake.params.models
+)
+log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -1,0 +1,12 @@
+"""Rule models_fit: see tlsurvey.models.workflow.run_fits."""
+
+from pathlib import Path
+
+from tlsurvey.logs import setup
+from tlsurvey.models.workflow import run_fits
+
+log = setup(snakemake.log[0])
+written = run_fits(
+    snakemake.input.ratings, Path(snakemake.output.coefficients).parent, snakemake.params.models
+)
+log.info("wrote %s", ", ".join(str(p) for p in written.values()))

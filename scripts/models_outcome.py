@@ -1,0 +1,15 @@
+"""Rule models_outcome: see tlsurvey.models.workflow.run_outcome."""
+
+from pathlib import Path
+
+from tlsurvey.logs import setup
+from tlsurvey.models.workflow import run_outcome
+
+log = setup(snakemake.log[0])
+written = run_outcome(
+    snakemake.input.ratings,
+    snakemake.input.outcomes,
+    Path(snakemake.output.summary).parent,
+    snakemake.params.models,
+)
+log.info("wrote %s", ", ".join(str(p) for p in written.values()))

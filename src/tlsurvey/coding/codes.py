@@ -1,0 +1,76 @@
+"""The codes table: one row per (text_id, code, origin) with evidence spans and provenance."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+from tlsurvey.coding.lexicon import coded
+
+META = ["participant", "wave", "field", "case_study"]
+COLUMNS = ["text_id", "code", "origin", *META, "source", "evidence", "lexicon_sha256",
+           "embedding_model", "embedding_sha256", "seed"]
+ORIGINS = ("lexicon", "topic", "human")
+
+
+def _span(start, end, text, term_id) -> dict:
+    return {"start": int(start), "end": int(end), "text": text, "term_id": term_id}
+
+
+def lexicon_rows(matches: pd.DataFrame) -> list[dict]:
+    """Codes given by kept, non-negated lexicon matches, with their spans as evidence."""
+    rows = []
+    for (text_id, code), part in coded(matches).groupby(["text_id", "code"], sort=True):
+        spans = [_span(r.start, r.end, r.matched, r.term_id) for r in part.itertuples()]
+        rows.append({"text_id": text_id, "code": code, "origin": "lexicon",
+                     "source": ";".join(sorted(set(part["term_id"]))), "evidence": spans})
+    return rows
+
+
+def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
+    """Codes of texts in a topic mapped to a code; evidence = the topic's top words in the text."""
+    mapped = info.dropna(subset=["code"]).set_index("topic")
+    text = texts.set_index("text_id")["text"]
+    rows = []
+    for row in topics[topics["topic"].isin(mapped.index)].itertuples():
+        topic = mapped.loc[row.topic]
+        words = [w for w in topic["top_words"].split("; ") if w]
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+        spans = [_span(m.start(), m.end(), m.group(), f"topic:{row.topic}")
+                 for m in pattern.finditer(str(text[row.text_id]))] if words else []
+        rows.append({"text_id": row.text_id, "code": topic["code"], "origin": "topic",
+                     "source": topic["label"], "evidence": spans})
+    return rows
+
+
+def human_rows(sheets: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
+    """Codes any human coder gave (value 1); evidence = coder spans when the sheet has them."""
+    text = texts.set_index("text_id")["text"]
+    rows = []
+    positive = sheets[sheets["value"] == 1]
+    for (text_id, code), part in positive.groupby(["text_id", "code"], sort=True):
+        body = str(text[text_id])
+        spans = [_span(r.start, r.end, body[int(r.start):int(r.end)], f"coder:{r.coder}")
+                 for r in part.dropna(subset=["start", "end"]).itertuples()]
+        rows.append({"text_id": text_id, "code": code, "origin": "human",
+                     "source": ";".join(sorted(set(part["coder"]))), "evidence": spans})
+    return rows
+
+
+def build_codes(texts: pd.DataFrame, rows: list[dict], provenance: dict) -> pd.DataFrame:
+    """Assemble rows from :func:`lexicon_rows`, :func:`topic_rows`, :func:`human_rows`.
+
+    ``provenance`` holds lexicon_sha256, embedding_model, embedding_sha256 and seed; evidence is
+    serialised as a JSON list of {start, end, text, term_id}. Sorted by text_id, code, origin.
+    """
+    out = pd.DataFrame(rows, columns=["text_id", "code", "origin", "source", "evidence"])
+    out["evidence"] = [json.dumps(sorted(e, key=lambda s: (s["start"], s["end"])),
+                                  ensure_ascii=False) for e in out["evidence"]]
+    out = out.merge(texts[["text_id", *META]], on="text_id", how="left")
+    for key in COLUMNS[-4:]:
+        out[key] = provenance.get(key)
+    out["origin_order"] = out["origin"].map({o: i for i, o in enumerate(ORIGINS)})
+    out = out.sort_values(["text_id", "code", "origin_order"]).drop(columns="origin_order")
+    return out[COLUMNS].reset_index(drop=True)

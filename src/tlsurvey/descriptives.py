@@ -1,0 +1,107 @@
+"""Descriptive tables of the tidy survey data: Likert distributions, sample, choices, factors.
+
+Every table has a ``wave`` column: one block per wave and one pooled block labelled ``all``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tlsurvey.io import read_table, write_table
+
+POOLED = "all"
+BASE_RESPONSE_COLUMNS = {"participant", "wave", "start", "duration_s", "progress", "finished"}
+
+
+def by_wave(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with a pooled copy appended whose ``wave`` is ``all``."""
+    return pd.concat([df, df.assign(wave=POOLED)], ignore_index=True)
+
+
+def share(counts: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Percentage of ``counts.n`` within each group of ``keys``."""
+    return (100 * counts["n"] / counts.groupby(keys)["n"].transform("sum")).round(4)
+
+
+def likert_counts(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Answers per wave x case study x source x dimension x value, with percentages.
+
+    Skipped items are not counted here; see :func:`rating_summary` for ``n_missing``.
+    """
+    keys = ["wave", "case_study", "source", "dimension"]
+    answered = by_wave(ratings.dropna(subset=["value"]))
+    counts = answered.groupby([*keys, "value", "label"]).size().rename("n").reset_index()
+    counts["pct"] = share(counts, keys)
+    return counts.sort_values([*keys, "value"], ignore_index=True)
+
+
+def rating_summary(ratings: pd.DataFrame) -> pd.DataFrame:
+    """n, skipped, mean, SD and median per wave x case study x source x dimension."""
+    keys = ["wave", "case_study", "source", "dimension"]
+    grouped = by_wave(ratings).groupby(keys)["value"]
+    table = pd.DataFrame(
+        {
+            "n": grouped.count(),
+            "n_missing": grouped.apply(lambda v: int(v.isna().sum())),
+            "mean": grouped.mean(),
+            "sd": grouped.std(),
+            "median": grouped.median(),
+        }
+    )
+    return table.reset_index().sort_values(keys, ignore_index=True)
+
+
+def demographics(responses: pd.DataFrame) -> pd.DataFrame:
+    """Counts and percentages of each level of each demographic variable, per wave."""
+    variables = [
+        c for c in responses.columns if c not in BASE_RESPONSE_COLUMNS and not c.endswith("_code")
+    ]
+    long = by_wave(responses).melt(id_vars=["wave"], value_vars=variables, var_name="variable")
+    long["level"] = long["value"].astype("string").fillna("(skipped)")
+    counts = long.groupby(["wave", "variable", "level"]).size().rename("n").reset_index()
+    counts["pct"] = share(counts, ["wave", "variable"])
+    return counts.sort_values(["wave", "variable", "level"], ignore_index=True)
+
+
+def choice_counts(choices: pd.DataFrame) -> pd.DataFrame:
+    """Chosen source per wave x case study (skipped choices as ``(skipped)``)."""
+    data = by_wave(choices).assign(source=lambda d: d["source"].astype("string"))
+    data["source"] = data["source"].fillna("(skipped)")
+    counts = data.groupby(["wave", "case_study", "source"]).size().rename("n").reset_index()
+    counts["pct"] = share(counts, ["wave", "case_study"])
+    return counts.sort_values(["wave", "case_study", "source"], ignore_index=True)
+
+
+def mean_ci(values: pd.Series, confidence: float = 0.95) -> pd.Series:
+    """Mean with a t-based confidence interval, SD and n of the non-missing ``values``."""
+    v = values.dropna().astype(float).to_numpy()
+    n = len(v)
+    mean = v.mean() if n else np.nan
+    sd = v.std(ddof=1) if n > 1 else np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+    return pd.Series({"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half})
+
+
+def factor_importance(factors: pd.DataFrame) -> pd.DataFrame:
+    """Mean importance (1-5) of each framework factor with a 95% CI, per wave."""
+    table = by_wave(factors).groupby(["wave", "factor"])["value"].apply(mean_ci).unstack()
+    table["n"] = table["n"].astype(int)
+    return table.reset_index().sort_values(["wave", "factor"], ignore_index=True)
+
+
+def run(ingest_dir, out_dir) -> dict[str, Path]:
+    """Compute every descriptive table from ``ingest_dir`` and write them to ``out_dir``."""
+    ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
+    ratings = read_table(ingest_dir / "ratings.parquet")
+    tables = {
+        "likert": likert_counts(ratings),
+        "rating_summary": rating_summary(ratings),
+        "demographics": demographics(read_table(ingest_dir / "responses.parquet")),
+        "choices": choice_counts(read_table(ingest_dir / "choices.parquet")),
+        "factors": factor_importance(read_table(ingest_dir / "factors.parquet")),
+    }
+    return {name: write_table(t, out_dir / f"{name}.csv") for name, t in tables.items()}

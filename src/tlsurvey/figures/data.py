@@ -1,0 +1,33 @@
+"""Small data helpers shared by the figure modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from tlsurvey.descriptives import mean_ci  # noqa: F401  (re-exported for the figures)
+
+
+def present(values, order: Sequence[str]) -> list[str]:
+    """Canonical ``order`` restricted to the ``values`` present, then any extras sorted."""
+    seen = set(pd.Series(values).dropna().astype(str))
+    return [v for v in order if v in seen] + sorted(seen - set(order))
+
+
+def pick(df: pd.DataFrame, *names: str, required: bool = True) -> str | None:
+    """The first of ``names`` that is a column of ``df`` (tables of other stages vary)."""
+    for name in names:
+        if name in df.columns:
+            return name
+    if required:
+        raise KeyError(f"none of the columns {names} in table with columns {list(df.columns)}")
+    return None
+
+
+def wide_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant x wave x case study x source, one float column per dimension."""
+    keys = ["participant", "wave", "case_study", "source"]
+    wide = ratings.pivot_table(index=keys, columns="dimension", values="value", aggfunc="first",
+                               observed=True, dropna=False)
+    return wide.astype(float).reset_index().rename_axis(columns=None)

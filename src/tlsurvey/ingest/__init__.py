@@ -1,0 +1,362 @@
+"""Ingest survey exports: read, map through the instrument, exclude, de-identify, combine waves.
+
+Public API
+----------
+- :func:`ingest_wave` reads one wave's export into a :class:`WaveResult` (de-identified tables of
+  the responses passing the per-response checks, plus a ``screening`` table of every response);
+- :func:`combine` resolves duplicates within and across waves and returns the final tables,
+  ``flow`` and ``excluded``;
+- :func:`run` does both and writes ``results/ingest``-style outputs;
+- :func:`participant_id` is the salted participant hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tlsurvey.config import load_yaml
+from tlsurvey.errors import InputError
+from tlsurvey.ingest.deidentify import REDACTIONS, get_salt, key_hash, participant_id, scrub
+from tlsurvey.ingest.exclusions import DEFAULTS as EXCLUSION_DEFAULTS
+from tlsurvey.ingest.exclusions import duplicates, flag, flow
+from tlsurvey.ingest.mapping import check_instrument, map_export
+from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export, syntax_file
+from tlsurvey.io import read_table, write_table
+
+__all__ = [
+    "TABLES",
+    "WaveResult",
+    "ingest_wave",
+    "combine",
+    "run",
+    "write_outputs",
+    "participant_id",
+    "read_export",
+    "detect_format",
+    "RawExport",
+    "cli",
+    "wave_inputs",
+]
+
+log = logging.getLogger("tlsurvey.ingest")
+
+TABLES = ("responses", "ratings", "choices", "factors", "texts")
+PRIVACY_DEFAULTS = {
+    "salt_env": "TLSURVEY_SALT",
+    "salt_file": ".tlsurvey_salt",
+    "public_example_salt": False,
+    "scrub_names": [],
+}
+_COLUMNS = {
+    "responses": ["participant", "wave", "start", "duration_s", "progress", "finished"],
+    "ratings": ["participant", "wave", "case_study", "source", "dimension", "value", "label"],
+    "choices": ["participant", "wave", "case_study", "source"],
+    "factors": ["participant", "wave", "factor", "value"],
+    "texts": ["text_id", "participant", "wave", "field", "case_study", "text", "n_redacted"],
+}
+_DTYPES = {
+    "participant": "string",
+    "wave": "string",
+    "start": "string",
+    "duration_s": "float64",
+    "progress": "float64",
+    "finished": "bool",
+    "case_study": "string",
+    "source": "string",
+    "dimension": "string",
+    "value": "Int64",
+    "label": "string",
+    "factor": "string",
+    "text_id": "string",
+    "field": "string",
+    "text": "string",
+    "n_redacted": "int64",
+}
+
+
+@dataclass
+class WaveResult:
+    """One wave after reading, mapping, per-response exclusions and de-identification.
+
+    ``tables`` hold the responses with no exclusion reason so far (duplicates are resolved by
+    :func:`combine`), with a ``response_row`` column; ``screening`` has one row per response: wave,
+    response_row, file, file_row, response_hash, start, salted duplicate-key hashes, reasons,
+    redaction counts. Nothing here contains an identifier.
+    """
+
+    wave: str
+    tables: dict[str, pd.DataFrame]
+    screening: pd.DataFrame
+
+    def write(self, out_dir) -> list[Path]:
+        """Write ``<out_dir>/<table>.parquet`` for each table and ``screening.parquet``."""
+        out_dir = Path(out_dir)
+        frames = {**self.tables, "screening": self.screening}
+        return [write_table(frame, out_dir / f"{name}.parquet") for name, frame in frames.items()]
+
+    @classmethod
+    def read(cls, wave_dir) -> WaveResult:
+        """Read a WaveResult written by :meth:`write`."""
+        wave_dir = Path(wave_dir)
+        keys = read_table(wave_dir / "screening.parquet")
+        tables = {name: read_table(wave_dir / f"{name}.parquet") for name in TABLES}
+        wave = str(keys["wave"].iloc[0]) if len(keys) else wave_dir.name
+        return cls(wave, tables, keys)
+
+
+def _settings(privacy, exclusions):
+    return {**PRIVACY_DEFAULTS, **(privacy or {})}, {**EXCLUSION_DEFAULTS, **(exclusions or {})}
+
+
+def load_instrument(path) -> dict:
+    """Load and check an instrument map (schema plus cross-reference checks)."""
+    instrument = load_yaml(path, "instrument")
+    check_instrument(instrument, path)
+    return instrument
+
+
+def ingest_wave(
+    export_path,
+    wave: str,
+    instrument_path,
+    privacy: dict | None = None,
+    exclusions: dict | None = None,
+    fmt: str | None = None,
+) -> WaveResult:
+    """Read, map, flag and de-identify one wave's export.
+
+    Parameters
+    ----------
+    export_path : path of the export; fmt overrides format detection.
+    wave : wave label (part of the participant hash).
+    instrument_path : instrument map (YAML).
+    privacy, exclusions : the ``privacy:`` and ``exclusions:`` config sections (defaults filled).
+
+    Raises
+    ------
+    InputError
+        Missing salt, unreadable export, missing instrument column, unknown label or
+        out-of-scale value; one line naming file, row and column.
+    """
+    privacy, exclusions = _settings(privacy, exclusions)
+    instrument = load_instrument(instrument_path)
+    salt = get_salt(privacy)
+    raw = read_export(export_path, fmt)
+    log.info(
+        "%s: read %d responses x %d columns from %s (%s)",
+        wave,
+        len(raw.data),
+        len(raw.columns),
+        export_path,
+        raw.format,
+    )
+    mapped = map_export(raw, instrument)
+    del raw  # identifiers never leave this function
+    reasons = [";".join(r) for r in flag(mapped, exclusions)]
+    meta = mapped.meta
+    pid = [participant_id(wave, rid, salt) for rid in meta["response_id"]]
+    by_row = dict(zip(meta["row"], pid, strict=True))
+
+    texts = mapped.texts.copy()
+    counts = pd.DataFrame(0, index=meta["row"], columns=list(REDACTIONS))
+    scrubbed, n_redacted = [], []
+    for row, text in zip(texts["row"], texts["text"], strict=True):
+        clean, found = scrub(text, privacy["scrub_names"])
+        scrubbed.append(clean)
+        n_redacted.append(sum(found.values()))
+        counts.loc[row] += pd.Series(found)
+    texts["text"], texts["n_redacted"] = scrubbed, n_redacted
+
+    keys = pd.DataFrame(
+        {
+            "wave": wave,
+            "response_row": meta["row"],
+            "file": str(export_path),
+            "file_row": meta["file_row"],
+            "response_hash": pid,
+            "start": meta["start"],
+            "id_hash": [key_hash(v, salt) for v in meta["response_id"]],
+            "extref_hash": [key_hash(v, salt) for v in meta["external_reference"]],
+            "email_hash": [key_hash(v, salt) for v in meta["email"]],
+            "reasons": reasons,
+        }
+    )
+    for kind in REDACTIONS:
+        keys[f"n_{kind}"] = counts[kind].to_numpy()
+    kept = set(meta["row"][[r == "" for r in reasons]])
+    log.info(
+        "%s: %d responses pass the per-response checks, %d excluded",
+        wave,
+        len(kept),
+        len(meta) - len(kept),
+    )
+
+    responses = meta.merge(mapped.responses, on="row")
+    frames = {
+        "responses": responses,
+        "ratings": mapped.ratings,
+        "choices": mapped.choices,
+        "factors": mapped.factors,
+        "texts": texts,
+    }
+    tables = {}
+    for name, frame in frames.items():
+        frame = frame[frame["row"].isin(kept)].copy()
+        frame.insert(0, "participant", frame["row"].map(by_row))
+        frame.insert(1, "wave", wave)
+        if name == "texts":
+            case = frame["case_study"].map(lambda c: f":{c}" if isinstance(c, str) and c else "")
+            frame.insert(0, "text_id", frame["participant"] + ":" + frame["field"] + case)
+        extra = [c for c in frame.columns if c not in _COLUMNS[name] and c not in meta.columns]
+        tables[name] = frame.rename(columns={"row": "response_row"})[
+            [*_COLUMNS[name], *extra, "response_row"]
+        ].reset_index(drop=True)
+    return WaveResult(wave, tables, keys)
+
+
+def wave_inputs(wave: dict) -> dict[str, str]:
+    """Input files of one wave's ingest (a config ``waves`` entry with ``instrument`` filled):
+    the export, the instrument map and, for a LimeSurvey R export, its syntax file."""
+    inputs = {"export": wave["file"], "instrument": wave["instrument"]}
+    syntax = syntax_file(wave["file"])
+    if syntax is not None:
+        inputs["syntax"] = str(syntax)
+    return inputs
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in frame.columns:
+        dtype = _DTYPES.get(column)
+        if dtype is None:
+            dtype = "Int64" if column.endswith("_code") else "string"
+        frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+def combine(
+    results: list[WaveResult], policy: str = "keep_first", cross_wave_identity: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Resolve duplicates within and across waves (in the order given) and assemble the tables.
+
+    See :func:`tlsurvey.ingest.exclusions.duplicates` for ``policy`` and ``cross_wave_identity``.
+
+    Returns
+    -------
+    dict with the five tidy tables (analysed responses only, sorted by wave order, participant
+    and instrument order), ``flow`` and ``excluded``.
+    """
+    waves = [r.wave for r in results]
+    if len(set(waves)) != len(waves):
+        raise InputError("waves", f"wave labels must be unique: {waves}")
+    keys = pd.concat(
+        [r.screening.assign(wave_index=i) for i, r in enumerate(results)], ignore_index=True
+    )
+    keys["reasons"] = keys["reasons"].fillna("").astype(str)
+    keys["eligible"] = keys["reasons"] == ""
+    duplicate = duplicates(keys, policy, cross_wave_identity)
+    keys.loc[duplicate, "reasons"] = [
+        ";".join(filter(None, [r, "duplicate"])) for r in keys.loc[duplicate, "reasons"]
+    ]
+    analysed = set(
+        zip(
+            keys.loc[keys["reasons"] == "", "wave"],
+            keys.loc[keys["reasons"] == "", "response_row"],
+            strict=True,
+        )
+    )
+    out = {}
+    for name in TABLES:
+        frame = pd.concat(
+            [r.tables[name].assign(_w=i) for i, r in enumerate(results)], ignore_index=True
+        )
+        pairs = zip(frame["wave"], frame["response_row"], strict=True)
+        keep = pd.Series([pair in analysed for pair in pairs], index=frame.index, dtype=bool)
+        frame = frame.loc[keep].sort_values(["_w", "participant"], kind="stable")
+        out[name] = _typed(frame.drop(columns=["_w", "response_row"]).reset_index(drop=True))
+    excluded = keys[keys["reasons"] != ""].sort_values(["wave_index", "response_row"])
+    out["excluded"] = excluded[["wave", "response_row", "response_hash", "reasons"]].reset_index(
+        drop=True
+    )
+    out["flow"] = flow(keys, waves)
+    total = out["flow"].query("wave == 'total'").set_index("step")["n"]
+    log.info(
+        "combined %d waves: %d raw, %d analysed, %d excluded (%d duplicates)",
+        len(waves),
+        total["raw"],
+        total["analysed"],
+        len(excluded),
+        int(duplicate.sum()),
+    )
+    return out
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
+    """Write the tidy tables as parquet and ``flow.csv``/``excluded.csv`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    paths = [write_table(tables[name], out_dir / f"{name}.parquet") for name in TABLES]
+    return paths + [
+        write_table(tables[name], out_dir / f"{name}.csv") for name in ("flow", "excluded")
+    ]
+
+
+def run(
+    waves: list[dict],
+    instrument_path,
+    privacy: dict | None = None,
+    exclusions: dict | None = None,
+    out_dir="results/ingest",
+) -> dict[str, pd.DataFrame]:
+    """Ingest every wave ({label, file, format?, instrument?}), combine and write ``out_dir``."""
+    _, exclusions = _settings(privacy, exclusions)
+    results = [
+        ingest_wave(
+            w["file"],
+            w["label"],
+            w.get("instrument") or instrument_path,
+            privacy,
+            exclusions,
+            w.get("format"),
+        )
+        for w in waves
+    ]
+    tables = combine(results, exclusions["duplicates"], exclusions["cross_wave_identity"])
+    write_outputs(tables, out_dir)
+    return tables
+
+
+def cli(argv: list[str]) -> int:
+    """``tlsurvey ingest EXPORT... --instrument FILE --out DIR``."""
+    parser = argparse.ArgumentParser(prog="tlsurvey ingest", description=cli.__doc__)
+    parser.add_argument("exports", nargs="+", metavar="EXPORT")
+    parser.add_argument("--instrument", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--wave", action="append", help="wave label per export (default: stem)")
+    parser.add_argument("--format", choices=FORMATS)
+    parser.add_argument(
+        "--config",
+        help="config.yaml for privacy/exclusions (default: config/config.yaml when it exists)",
+    )
+    args = parser.parse_args(argv)
+    labels = args.wave or [Path(p).stem for p in args.exports]
+    if len(labels) != len(args.exports):
+        parser.error("give one --wave per export")
+    config_path = args.config or (
+        "config/config.yaml" if Path("config/config.yaml").is_file() else None
+    )
+    config = load_yaml(config_path) if config_path else {}
+    waves = [
+        {"label": label, "file": path, "format": args.format}
+        for label, path in zip(labels, args.exports, strict=True)
+    ]
+    from tlsurvey.logs import setup
+
+    setup()
+    tables = run(waves, args.instrument, config.get("privacy"), config.get("exclusions"), args.out)
+    print(tables["flow"].query("wave == 'total'").to_string(index=False))
+    return 0

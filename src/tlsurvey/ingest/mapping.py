@@ -1,0 +1,358 @@
+"""Map a :class:`~tlsurvey.ingest.readers.RawExport` through an instrument map to tidy tables.
+
+Tables here are keyed by ``row`` (1-based data row); :mod:`tlsurvey.ingest` swaps that for the
+salted participant id after exclusions. A value may arrive as its label or its numeric code (or,
+for LimeSurvey/SPSS, as a code carrying a value label); all map to the scale code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tlsurvey.errors import InputError
+from tlsurvey.ingest.readers import RawExport, _norm
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n", ""}
+
+
+class Problems:
+    """Collects InputErrors (for ``check-instrument``) or raises the first one."""
+
+    def __init__(self, collect: bool = False):
+        self.collect, self.errors = collect, []
+
+    def add(self, error: InputError) -> None:
+        if not self.collect:
+            raise error
+        self.errors.append(error)
+
+
+@dataclass
+class Mapped:
+    """Tidy tables of one export, keyed by ``row`` (1-based data row), all responses."""
+
+    meta: pd.DataFrame
+    responses: pd.DataFrame
+    ratings: pd.DataFrame
+    choices: pd.DataFrame
+    factors: pd.DataFrame
+    texts: pd.DataFrame
+    attention: pd.Series  # pass | fail | missing
+    columns: dict[str, str] = field(default_factory=dict)  # instrument column -> export column
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = (
+            float(text.replace(",", "."))
+            if text.count(",") == 1 and "." not in text
+            else float(text)
+        )
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def parse_bool(text: str) -> bool:
+    """Finished flag: 1/true/yes -> True, 0/false/no/empty -> False, any other text (such as a
+    LimeSurvey submit date) -> True."""
+    value = str(text).strip().casefold()
+    return value in _TRUE or value not in _FALSE
+
+
+def instrument_columns(instrument: dict) -> list[tuple[str, str]]:
+    """(section, column) for every export column the instrument uses, identifiers excluded."""
+    pairs = [("metadata", c) for c in instrument.get("metadata", {}).values()]
+    for section in ("demographics", "ratings", "choices", "texts", "factors", "attention_checks"):
+        pairs += [(section, item["column"]) for item in instrument.get(section, [])]
+    return pairs
+
+
+def check_instrument(instrument: dict, path) -> None:
+    """Consistency checks the JSON schema cannot express (scale names, unique rating cells)."""
+    scales = instrument.get("scales", {})
+    for section in ("demographics", "ratings", "factors"):
+        for item in instrument.get(section, []):
+            if "scale" in item and item["scale"] not in scales:
+                raise InputError(
+                    path, f"{section}: unknown scale {item['scale']!r}", column=item["column"]
+                )
+    identifiers = set(instrument.get("identifiers", []))
+    for section, column in instrument_columns(instrument):
+        if section != "metadata" and column in identifiers:
+            raise InputError(path, f"{section}: identifier column would be kept", column=column)
+    seen = set()
+    for item in instrument["ratings"]:
+        cell = (item["case_study"], item["source"], item["dimension"])
+        if cell in seen:
+            raise InputError(path, f"ratings: {cell} mapped twice", column=item["column"])
+        seen.add(cell)
+
+
+def resolve_columns(raw: RawExport, instrument: dict, problems: Problems) -> dict[str, str]:
+    """Instrument column -> export column; a missing column is an InputError."""
+    found = {}
+    for section, name in instrument_columns(instrument):
+        column = raw.resolve(name)
+        if column is None:
+            problems.add(
+                InputError(raw.path, f"{section} column not found in the export", column=name)
+            )
+        else:
+            found[name] = column
+    return found
+
+
+def _lookup(value: str, value_labels: dict | None, table: dict):
+    """``table`` entry for the value itself or for its value label (normalised), else None."""
+    for candidate in (value, (value_labels or {}).get(value)):
+        if candidate is not None and _norm(candidate) in table:
+            return table[_norm(candidate)]
+    return None
+
+
+class _Scale:
+    """Label/code look-up for one scale."""
+
+    def __init__(self, name: str, labels: dict[str, int]):
+        self.name = name
+        self.codes = {_norm(k): int(v) for k, v in labels.items()}
+        self.labels = {}
+        for label, code in labels.items():
+            self.labels.setdefault(int(code), label)
+        self.range = f"{min(self.labels)}-{max(self.labels)}"
+
+    def code(self, value: str, value_labels: dict | None) -> int | None:
+        value = value.strip()
+        if not value:
+            return None
+        found = _lookup(value, value_labels, self.codes)
+        if found is not None:
+            return found
+        number = _number(value)
+        if number is None:
+            raise ValueError(f"unknown label {value!r} for scale {self.name}")
+        if not number.is_integer() or int(number) not in self.labels:
+            raise ValueError(f"value {value} outside scale {self.name} ({self.range})")
+        return int(number)
+
+    def label_array(self, codes: list[int | None]) -> pd.api.extensions.ExtensionArray:
+        """Canonical labels of ``codes`` (NA for None) as a string array."""
+        return pd.array([None if c is None else self.labels.get(c) for c in codes], "string")
+
+
+class _Mapper:
+    def __init__(self, raw: RawExport, instrument: dict, problems: Problems):
+        self.raw, self.problems = raw, problems
+        self.columns = resolve_columns(raw, instrument, problems)
+        self.scales = {n: _Scale(n, s) for n, s in instrument.get("scales", {}).items()}
+
+    def values(self, name: str) -> list[str] | None:
+        column = self.columns.get(name)
+        return None if column is None else self.raw.data[column].tolist()
+
+    def each(self, name: str, convert):
+        """Apply ``convert(value, value_labels)`` down a column; errors name file, row, column."""
+        values = self.values(name)
+        if values is None:
+            return [None] * len(self.raw.data)
+        labels = self.raw.labels.get(self.columns[name])
+        out = []
+        for value, file_row in zip(values, self.raw.file_rows, strict=True):
+            try:
+                out.append(convert(value, labels))
+            except ValueError as exc:
+                self.problems.add(InputError(self.raw.path, str(exc), row=file_row, column=name))
+                out.append(None)
+        return out
+
+
+def _meta(m: _Mapper, metadata: dict) -> pd.DataFrame:
+    n = len(m.raw.data)
+    rows = np.arange(1, n + 1)
+    meta = pd.DataFrame({"row": rows, "file_row": m.raw.file_rows})
+
+    def text(value, _labels):
+        return value.strip()
+
+    def number(value, _labels):
+        value = value.strip()
+        if not value:
+            return np.nan
+        parsed = _number(value)
+        if parsed is None:
+            raise ValueError(f"not a number: {value!r}")
+        return parsed
+
+    for key in ("response_id", "status", "external_reference", "email"):
+        values = m.each(metadata[key], text) if key in metadata else []
+        meta[key] = [v or "" for v in values] if values else ""
+    meta["start"] = (
+        [_iso(v) for v in m.each(metadata["start"], text)] if "start" in metadata else ""
+    )
+    for key, col in (("duration", "duration_s"), ("progress", "progress")):
+        meta[col] = pd.array(
+            m.each(metadata[key], number) if key in metadata else [np.nan] * n, "float64"
+        )
+    meta["finished"] = True  # no finished flag: a LimeSurvey-style end (submit) date, or all
+    if "finished" in metadata and m.values(metadata["finished"]) is not None:
+        meta["finished"] = [parse_bool(v) for v in m.values(metadata["finished"])]
+    elif "end" in metadata and m.values(metadata["end"]) is not None:
+        meta["finished"] = [bool(v.strip()) for v in m.values(metadata["end"])]
+    if metadata["response_id"] in m.columns:
+        for file_row, rid in zip(m.raw.file_rows, meta["response_id"], strict=True):
+            if not rid:
+                m.problems.add(
+                    InputError(
+                        m.raw.path,
+                        "empty response id",
+                        row=file_row,
+                        column=metadata["response_id"],
+                    )
+                )
+    return meta
+
+
+def _iso(value) -> str:
+    """A start time as ``YYYY-MM-DDTHH:MM:SS`` when it parses, else unchanged."""
+    if not value:
+        return ""
+    try:
+        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%S")
+    except (ValueError, TypeError):
+        return value
+
+
+def _scaled(m: _Mapper, name: str, scale: str) -> list[int | None]:
+    return m.each(name, m.scales[scale].code)
+
+
+def _demographics(m: _Mapper, items: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame({"row": np.arange(1, len(m.raw.data) + 1)})
+    for item in items:
+        var = item["variable"]
+        if "scale" in item:
+            codes = _scaled(m, item["column"], item["scale"])
+            out[var] = m.scales[item["scale"]].label_array(codes)
+            out[f"{var}_code"] = pd.array(codes, "Int64")
+        else:
+            values = m.each(item["column"], lambda v, lab: (lab or {}).get(v.strip(), v.strip()))
+            out[var] = pd.array([v or None for v in values], "string")
+    return out
+
+
+def _long(m: _Mapper, items: list[dict], keys: tuple[str, ...], convert, values: tuple[str, ...]):
+    """One row per response x instrument item, in instrument order within each response;
+    ``convert(item)`` returns the ``values`` columns."""
+    n = len(m.raw.data)
+    parts = []
+    for order, item in enumerate(items):
+        part = pd.DataFrame({"row": np.arange(1, n + 1), "_order": order})
+        for key in keys:
+            part[key] = item.get(key)
+        for col, values in convert(item).items():
+            part[col] = values
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=["row", *keys, *values])
+    table = pd.concat(parts, ignore_index=True).sort_values(["row", "_order"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def _choice(labels: dict[str, str]):
+    names = list(labels)
+    lookup = {_norm(k): v for k, v in labels.items()} | {_norm(v): v for v in labels.values()}
+
+    def convert(value, value_labels):
+        value = value.strip()
+        if not value:
+            return None
+        found = _lookup(value, value_labels, lookup)
+        if found is not None:
+            return found
+        number = _number(value)
+        if number is not None and number.is_integer() and 1 <= number <= len(names):
+            return labels[names[int(number) - 1]]
+        raise ValueError(f"unknown choice {value!r} (expected one of {names})")
+
+    return convert
+
+
+def _attention(m: _Mapper, checks: list[dict]) -> pd.Series:
+    """Per response ``"fail"`` (an attention check answered wrongly), else ``"missing"`` (one
+    left empty), else ``"pass"``. The expected answer may arrive as label or code."""
+    failed = np.zeros(len(m.raw.data), dtype=bool)
+    missing = np.zeros(len(m.raw.data), dtype=bool)
+    for check in checks:
+        expected = _norm(str(check["expected"]))
+        codes = {s.codes[expected] for s in m.scales.values() if expected in s.codes}
+        if isinstance(check["expected"], int):
+            codes.add(check["expected"])
+
+        def verdict(value, value_labels, expected=expected, codes=codes):
+            value = value.strip()
+            if not value:
+                return "missing"
+            texts = {_norm(value), _norm((value_labels or {}).get(value, value))}
+            number = _number(value)
+            as_codes = {s.codes[t] for s in m.scales.values() for t in texts if t in s.codes}
+            if expected in texts or (number is not None and number in codes):
+                return "pass"
+            return "pass" if expected.isdigit() and int(expected) in as_codes else "fail"
+
+        result = np.array(m.each(check["column"], verdict), dtype=object)
+        failed |= result == "fail"
+        missing |= result == "missing"
+    verdicts = np.where(failed, "fail", np.where(missing, "missing", "pass"))
+    return pd.Series(verdicts, index=np.arange(1, len(verdicts) + 1), name="attention")
+
+
+def map_export(raw: RawExport, instrument: dict, problems: Problems | None = None) -> Mapped:
+    """Map every response of ``raw`` through ``instrument``.
+
+    Raises
+    ------
+    InputError
+        Missing instrument column, unknown label or out-of-scale value (unless ``problems``
+        collects them).
+    """
+    m = _Mapper(raw, instrument, problems or Problems())
+    meta = _meta(m, instrument["metadata"])
+
+    def rating(item):
+        codes = _scaled(m, item["column"], item["scale"])
+        return {
+            "value": pd.array(codes, "Int64"),
+            "label": m.scales[item["scale"]].label_array(codes),
+        }
+
+    def factor(item):
+        return {"value": pd.array(_scaled(m, item["column"], item["scale"]), "Int64")}
+
+    def choice(item):
+        return {"source": pd.array(m.each(item["column"], _choice(item["labels"])), "string")}
+
+    def text(item):
+        return {"text": m.each(item["column"], lambda v, _lab: v.strip())}
+
+    texts = _long(m, instrument.get("texts", []), ("field", "case_study"), text, ("text",))
+    texts = texts[texts["text"].fillna("").astype(str) != ""].reset_index(drop=True)
+    keys = {
+        "ratings": ("case_study", "source", "dimension"),
+        "choices": ("case_study",),
+        "factors": ("factor",),
+    }
+    return Mapped(
+        meta=meta,
+        responses=_demographics(m, instrument.get("demographics", [])),
+        ratings=_long(m, instrument["ratings"], keys["ratings"], rating, ("value", "label")),
+        choices=_long(m, instrument.get("choices", []), keys["choices"], choice, ("source",)),
+        factors=_long(m, instrument.get("factors", []), keys["factors"], factor, ("value",)),
+        texts=texts,
+        attention=_attention(m, instrument.get("attention_checks", [])),
+        columns=m.columns,
+    )

@@ -1,0 +1,205 @@
+"""Are similarity ratings aligned with expected performance?"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pingouin
+from scipy import stats
+
+from tlsurvey import SIMILARITY_DIMENSIONS
+from tlsurvey.models.stats import bootstrap_ci, complete, holm
+
+SCOPE_ORDER = ("tissue", "xray", "pooled")
+
+
+def _scopes(wide: pd.DataFrame):
+    for case in sorted(wide["case_study"].unique()):
+        yield case, wide[wide["case_study"] == case]
+    yield "pooled", wide
+
+
+def rm_corr_table(
+    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+) -> pd.DataFrame:
+    """Repeated-measures correlation of each similarity dimension with expected performance.
+
+    One test per case study and pooled over case studies (participant as subject), Holm-adjusted
+    over the whole family.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        Output of :func:`tlsurvey.models.stats.wide_ratings`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        scope, dimension, n_participants, n_obs, r, dof, p, ci_low, ci_high, p_holm, test.
+
+    References
+    ----------
+    Bakdash, J. Z. & Marusich, L. R. (2017). Repeated measures correlation. Frontiers in
+    Psychology, 8, 456.
+    """
+    rows = []
+    for scope, data in _scopes(wide):
+        for dim in dimensions:
+            sub = complete(data, [dim, outcome], f"rm_corr {scope} {dim}")
+            sub = sub[sub.groupby("participant")["participant"].transform("size") >= 2]
+            row = {
+                "scope": scope,
+                "dimension": dim,
+                "n_participants": sub.participant.nunique(),
+                "n_obs": len(sub),
+                "r": np.nan,
+                "dof": np.nan,
+                "p": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+            }
+            if row["n_participants"] >= 2 and sub[dim].nunique() > 1:
+                with warnings.catch_warnings():  # pingouin's pandas deprecation warnings
+                    warnings.simplefilter("ignore", FutureWarning)
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    res = pingouin.rm_corr(sub, x=dim, y=outcome, subject="participant")
+                ci = res[[c for c in res.columns if c.startswith("CI95")][0]].iloc[0]
+                row |= {
+                    "r": res["r"].iloc[0],
+                    "dof": res["dof"].iloc[0],
+                    "p": res["pval"].iloc[0],
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                }
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    out["p_holm"] = holm(out["p"])
+    out["test"] = "rmcorr (pingouin); Holm over all rows"
+    return out
+
+
+def participant_spearman(
+    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+) -> pd.DataFrame:
+    """Per participant Spearman correlation between similarity and expected performance.
+
+    Computed across the three sources within each case study and across all six
+    case-study x source pairs (``pooled``). ``rho`` is NaN when either variable is constant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        participant, scope, dimension, n, rho.
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things.
+    American Journal of Psychology, 15, 72-101.
+    """
+    rows = []
+    for scope, data in _scopes(wide):
+        for (pid,), sub in data.groupby(["participant"], sort=True):
+            for dim in dimensions:
+                pair = sub[[dim, outcome]].dropna()
+                rho = np.nan
+                if len(pair) >= 3 and pair[dim].nunique() > 1 and pair[outcome].nunique() > 1:
+                    rho = stats.spearmanr(pair[dim], pair[outcome]).statistic
+                rows.append(
+                    {
+                        "participant": pid,
+                        "scope": scope,
+                        "dimension": dim,
+                        "n": len(pair),
+                        "rho": rho,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def misalignment(
+    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+) -> pd.DataFrame:
+    """Per participant and case study: is the most similar source not the one expected best?
+
+    Similarity of a source is the mean of the rated ``dimensions``. With ties, the sets of
+    most similar and of best-expected sources are compared; ``misaligned`` is True when they are
+    disjoint.
+
+    Returns
+    -------
+    pandas.DataFrame
+        participant, case_study, most_similar, expected_best (``;``-joined when tied),
+        misaligned.
+    """
+    data = complete(wide, [*dimensions, outcome], "misalignment")
+    data = data.assign(similarity=data[list(dimensions)].mean(axis=1))
+    rows = []
+    for (pid, case), sub in data.groupby(["participant", "case_study"], sort=True):
+        if len(sub) < 2:
+            continue
+        sim = set(sub.loc[sub.similarity == sub.similarity.max(), "source"])
+        best = set(sub.loc[sub[outcome] == sub[outcome].max(), "source"])
+        rows.append(
+            {
+                "participant": pid,
+                "case_study": case,
+                "most_similar": ";".join(sorted(sim)),
+                "expected_best": ";".join(sorted(best)),
+                "misaligned": not sim & best,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["participant", "case_study", "most_similar", "expected_best", "misaligned"]
+    )
+
+
+def alignment_summary(
+    spearman: pd.DataFrame,
+    mis: pd.DataFrame,
+    n_boot: int = 2000,
+    seed: int = 42,
+    mis_by_dimension: dict[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Summaries with percentile bootstrap CIs over participants (seeded).
+
+    Rows: ``mean_rho`` and ``share_negative_rho`` per scope x dimension (participants with a
+    defined rho); ``share_misaligned`` per case study and pooled (a participant's pooled value
+    is their share of misaligned case studies), for the mean similarity and, as
+    ``share_misaligned_dimension``, for each table in ``mis_by_dimension`` (outputs of
+    :func:`misalignment` with a single dimension).
+
+    Returns
+    -------
+    pandas.DataFrame
+        measure, scope, dimension, n, estimate, ci_low, ci_high, method.
+    """
+    method = f"percentile bootstrap over participants ({n_boot} resamples, seed {seed})"
+
+    def row(measure, scope, dim, values):
+        est, low, high = bootstrap_ci(values, n_boot=n_boot, seed=seed)
+        return {
+            "measure": measure,
+            "scope": scope,
+            "dimension": dim,
+            "n": len(values),
+            "estimate": est,
+            "ci_low": low,
+            "ci_high": high,
+            "method": method,
+        }
+
+    rows = []
+    for (scope, dim), sub in spearman.groupby(["scope", "dimension"], sort=False):
+        rho = sub["rho"].dropna().to_numpy()
+        rows.append(row("mean_rho", scope, dim, rho))
+        rows.append(row("share_negative_rho", scope, dim, (rho < 0) * 1.0))
+    tables = [("share_misaligned", "mean_similarity", mis)]
+    tables += [("share_misaligned_dimension", d, t) for d, t in (mis_by_dimension or {}).items()]
+    for measure, dim, table in tables:
+        per_case = list(table.groupby("case_study", sort=True))
+        pooled = table.groupby("participant")["misaligned"].mean().reset_index()
+        for scope, sub in [*per_case, ("pooled", pooled)]:
+            rows.append(row(measure, scope, dim, sub["misaligned"].to_numpy(float)))
+    return pd.DataFrame(rows)

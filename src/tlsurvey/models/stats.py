@@ -1,0 +1,89 @@
+"""Shared helpers: wide rating table, Holm correction, bootstrap and Wilson intervals."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from tlsurvey import DIMENSIONS
+from tlsurvey.errors import InputError
+
+log = logging.getLogger("tlsurvey.models")
+KEYS = ["participant", "case_study", "source"]
+
+
+def wide_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Pivot tidy ratings to one row per participant x case_study x source.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Tidy ``ratings`` (participant, wave, case_study, source, dimension, value).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns participant, wave, case_study, source and one float column per dimension
+        (visual, semantic, embedding, domain, expected; NaN where skipped).
+    """
+    missing = {"participant", "case_study", "source", "dimension", "value"} - set(ratings)
+    if missing:
+        raise InputError("ratings", f"missing columns {sorted(missing)}")
+    index = KEYS + (["wave"] if "wave" in ratings else [])
+    values = ratings.assign(value=ratings["value"].astype("Float64").astype(float))
+    wide = values.groupby([*index, "dimension"], sort=True)["value"].first().unstack("dimension")
+    wide = wide.reindex(columns=[d for d in DIMENSIONS if d in wide.columns])
+    wide.columns.name = None
+    return wide.reset_index().sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+def complete(frame: pd.DataFrame, columns, what: str) -> pd.DataFrame:
+    """Rows complete in ``columns``; logs the number dropped for analysis ``what``."""
+    kept = frame.dropna(subset=list(columns))
+    if len(kept) < len(frame):
+        log.info(
+            "%s: dropped %d of %d rows with missing values",
+            what,
+            len(frame) - len(kept),
+            len(frame),
+        )
+    return kept
+
+
+def holm(p) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values; NaN entries stay NaN and are not counted."""
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
+
+
+def bootstrap_ci(values, statistic=np.mean, n_boot=2000, seed=42, level=0.95):
+    """Percentile bootstrap CI of ``statistic`` over resampled units (rows of ``values``).
+
+    Returns ``(estimate, low, high)``; NaN when fewer than two finite units.
+    """
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return (statistic(values) if len(values) else np.nan), np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), (n_boot, len(values)))
+    boots = np.apply_along_axis(statistic, 1, values[idx])
+    alpha = (1 - level) / 2
+    return float(statistic(values)), *np.quantile(boots, [alpha, 1 - alpha])
+
+
+def wilson_ci(k: int, n: int, level=0.95):
+    """Wilson score interval for a proportion ``k / n`` (Agresti & Coull 1998)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return np.nan, np.nan
+    low, high = proportion_confint(k, n, alpha=1 - level, method="wilson")
+    return float(low), float(high)

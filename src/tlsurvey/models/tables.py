@@ -1,0 +1,167 @@
+"""Tidy model tables, CSV and booktabs LaTeX writers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tlsurvey.io import write_table, write_text
+from tlsurvey.models.clmm import CLMMResult
+from tlsurvey.models.stats import holm
+
+LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+
+
+def family_of(result) -> str:
+    return "ordinal" if isinstance(result, CLMMResult) else "gaussian"
+
+
+def coefficients(result, model: str = "") -> pd.DataFrame:
+    """Fixed effects (and thresholds) with SE, Wald z, p, 95% CI and Holm-adjusted p.
+
+    Holm is applied within the model over the fixed effects other than the intercept and
+    thresholds (one family of tests per model).
+    """
+    table = result.table()
+    tested = (table["kind"] == "fixed") & (table["term"] != "(Intercept)")
+    table["p_holm"] = np.nan
+    table.loc[tested, "p_holm"] = holm(table.loc[tested, "p"])
+    return table.assign(model=model, family=family_of(result))[
+        [
+            "model",
+            "family",
+            "term",
+            "kind",
+            "estimate",
+            "se",
+            "statistic",
+            "p",
+            "ci_low",
+            "ci_high",
+            "p_holm",
+            "test",
+        ]
+    ]
+
+
+def random_effects(result, model: str = "") -> pd.DataFrame:
+    """Random-effect variances and SDs (and slope correlations), one row per parameter."""
+    return result.random.assign(model=model)[["model", "group", "term", "variance", "sd", "cor"]]
+
+
+def fit_stats(result, model: str = "") -> dict:
+    """One row of fit statistics: n, groups, logLik, AIC, R2 (Nakagawa), ICC, convergence."""
+    ordinal = isinstance(result, CLMMResult)
+    r2m, r2c = result.r2
+    icc = float(result.icc.sum()) if ordinal else result.icc
+    return {
+        "model": model,
+        "family": family_of(result),
+        "formula": result.formula,
+        "link": result.link if ordinal else "identity",
+        "method": result.method if ordinal else ("REML" if result.reml else "ML"),
+        "nobs": result.nobs,
+        "ngroups": ";".join(f"{g}={n}" for g, n in result.ngroups.items()),
+        "loglik": result.loglik,
+        "aic": result.aic,
+        "reml_criterion": np.nan if ordinal or not result.reml else result.criterion,
+        "r2_marginal": r2m,
+        "r2_conditional": r2c,
+        "icc": icc,
+        "residual_sd": math.sqrt(result.residual_variance) if ordinal else result.residual_sd,
+        "converged": bool(result.converged),
+    }
+
+
+def to_json(result, model: str = "") -> dict:
+    """JSON-ready summary: fixed effects, thresholds, random effects, logLik and fit stats."""
+    table = coefficients(result, model)
+
+    def records(df):
+        return [
+            {
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()
+            }
+            for row in df.to_dict("records")
+        ]
+
+    cols = ["term", "estimate", "se", "statistic", "p", "ci_low", "ci_high", "p_holm"]
+    stats = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+        for k, v in fit_stats(result, model).items()
+    }
+    stats["ngroups"] = dict(result.ngroups)
+    if not model:
+        del stats["model"]
+    return {
+        **stats,
+        "fixed": records(table.loc[table.kind == "fixed", cols]),
+        "thresholds": records(table.loc[table.kind == "threshold", cols]),
+        "random": records(random_effects(result, model).drop(columns="model")),
+        "test": "Wald z",
+    }
+
+
+def _cell(value, digits: int) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(value)
+    if isinstance(value, float | np.floating):
+        if value != 0 and abs(value) < 10**-digits:
+            return f"{value:.1e}"
+        return f"{value:.{digits}f}"
+    text = str(value)
+    return "".join(LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(
+    df: pd.DataFrame, caption: str | None = None, label: str | None = None, digits: int = 3
+) -> str:
+    """A booktabs ``tabular`` (in a ``table`` float when ``caption`` is given)."""
+    align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
+    lines = [
+        rf"\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        " & ".join(_cell(str(c), digits) for c in df.columns) + r" \\",
+        r"\midrule",
+    ]
+    for row in df.itertuples(index=False):
+        lines.append(" & ".join(_cell(v, digits) for v in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if caption is not None:
+        head = [r"\begin{table}[htbp]", r"\centering", rf"\caption{{{_cell(caption, digits)}}}"]
+        if label:
+            head.append(rf"\label{{{label}}}")
+        lines = head + lines + [r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(df: pd.DataFrame, path, caption: str | None = None) -> list[Path]:
+    """Write ``df`` as CSV at ``path`` and as booktabs LaTeX beside it (``.tex``)."""
+    path = Path(path)
+    tex = path.with_suffix(".tex")
+    caption = caption or path.stem.replace("_", " ")
+    write_table(df, path)
+    write_text(to_latex(df, caption=caption, label=f"tab:{path.stem}"), tex)
+    return [path, tex]

@@ -1,0 +1,173 @@
+"""Self-contained HTML report: figures as base64 PNG, tables as HTML, all user text escaped.
+
+``build_report`` takes named input paths (see :data:`INPUTS`); every section uses what is present
+and says so when an input is missing, so the report builds at every stage of the workflow.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import yaml
+
+from tlsurvey import __version__, provenance
+from tlsurvey.config import file_sha256
+from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
+from tlsurvey.io import read_table, write_text
+from tlsurvey.report import sections
+
+CSS_PX_PER_INCH = 110  # display size: a 7 in figure is 770 px wide
+
+# Input names understood by the report, grouped by the stage that writes them.
+INPUTS = {
+    "ingest": ["flow", "excluded", "responses", "ratings", "choices", "factors", "texts"],
+    "descriptives": ["likert", "rating_summary", "demographics", "choice_counts", "factor_summary"],
+    "coding": ["codes", "topic_info", "topic_codes", "ambiguous_terms", "reliability",
+               "auto_vs_human", "audit", "codebook"],
+    "models": ["coefficients", "fit_stats", "alignment_rmcorr", "alignment_summary",
+               "task_dependence", "intuition_outcome_summary"],
+    "config": ["outcomes", "lexicon"],
+}
+
+
+@dataclass
+class Inputs:
+    """Named input files, read lazily; a missing name or file reads as ``None``."""
+
+    paths: Mapping[str, Path]
+    figures: Mapping[str, Path] = field(default_factory=dict)
+    captions: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping = field(default_factory=dict)
+    out: Path = Path("results/report/report.html")
+    _cache: dict = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        """True when input ``name`` was given and exists."""
+        return name in self.paths and Path(self.paths[name]).exists()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Input ``name`` as a DataFrame (parquet or CSV), or None."""
+        if not self.has(name):
+            return None
+        if name not in self._cache:
+            self._cache[name] = read_table(self.paths[name])
+        return self._cache[name]
+
+    def yaml(self, name: str) -> dict | None:
+        """Input ``name`` read as YAML, or None."""
+        return yaml.safe_load(Path(self.paths[name]).read_text(encoding="utf-8")) \
+            if self.has(name) else None
+
+    def href(self, name: str) -> str | None:
+        """Relative link from the report to input ``name`` (None when absent)."""
+        if not self.has(name):
+            return None
+        return os.path.relpath(Path(self.paths[name]).resolve(), self.out.resolve().parent)
+
+    def figure(self, name: str) -> dict | None:
+        """Figure block of ``<name>.png`` embedded as a data URI, or None when absent."""
+        path = self.figures.get(name)
+        if path is None or not Path(path).exists():
+            return None
+        raw = Path(path).read_bytes()
+        width = int.from_bytes(raw[16:20], "big")  # PNG IHDR width in pixels
+        caption = self.captions.get(name, "")
+        return {"kind": "figure", "name": name, "caption": caption, "alt": caption or name,
+                "src": "data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
+                "width": round(width / DPI * CSS_PX_PER_INCH)}
+
+
+def caption_text(path) -> str:
+    """Plain text of a reStructuredText caption (inline markup characters removed)."""
+    text = " ".join(Path(path).read_text(encoding="utf-8").split())
+    for token in ("**", "``", "*", "`"):
+        text = text.replace(token, "")
+    return text
+
+
+def timestamp() -> str:
+    """UTC build time; ``SOURCE_DATE_EPOCH`` fixes it for byte-identical rebuilds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def provenance_info(inp: Inputs, config_path=None) -> dict:
+    """Package versions, config text, input hashes, lexicon hash, seeds and build time."""
+    files = {name: str(p) for name, p in sorted(inp.paths.items()) if Path(p).is_file()}
+    files.update({f"figure:{n}": str(p) for n, p in sorted(inp.figures.items())
+                  if Path(p).is_file()})
+    config = dict(inp.config)
+    lexicon = config.get("lexicon") or (inp.paths.get("lexicon"))
+    return {
+        "versions": provenance.package_versions(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "config_path": str(config_path) if config_path else None,
+        "config_text": yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        "hashes": [(name, path, file_sha256(path)) for name, path in files.items()],
+        "lexicon": (str(lexicon), file_sha256(lexicon)) if lexicon and Path(lexicon).is_file()
+        else None,
+        "seeds": {f"{stage}.seed": config.get(stage, {}).get("seed")
+                  for stage in ("coding", "models") if isinstance(config.get(stage), dict)},
+        "embedding": provenance.embedding_provenance(),
+        "generated": timestamp(),
+        "version": __version__,
+    }
+
+
+def render(context: dict) -> str:
+    """Render the report template (autoescaped) with ``context``."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tlsurvey", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2").render(**context)
+
+
+def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, str | Path] = None,
+                 captions: Mapping[str, str | Path] = None, config: Mapping | None = None,
+                 config_path=None) -> Path:
+    """Write the self-contained HTML report.
+
+    Parameters
+    ----------
+    inputs
+        Table name (see :data:`INPUTS`) -> path; absent names are reported as not available.
+    out
+        Output path of ``report.html``.
+    figures
+        Figure name -> PNG path, embedded as base64.
+    captions
+        Figure name -> caption ``.rst`` path (the captions of ``snakemake --report``).
+    config
+        The effective workflow configuration (shown in full; seeds and lexicon read from it).
+    config_path
+        Config file to read when ``config`` is not given.
+
+    Returns
+    -------
+    pathlib.Path
+        The written report.
+    """
+    if config is None and config_path:
+        config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
+    inp = Inputs(
+        paths={k: Path(v) for k, v in inputs.items()},
+        figures={k: Path(v) for k, v in (figures or {}).items()},
+        captions={k: caption_text(v) for k, v in (captions or {}).items()},
+        config=config or {},
+        out=Path(out),
+    )
+    body = sections.build_all(inp)
+    context = {"title": "Transfer-learning source choice survey: analysis report",
+               "sections": body, "prov": provenance_info(inp, config_path)}
+    return write_text(render(context), out)

@@ -1,0 +1,78 @@
+"""Number formatting and results sentences written from model and summary tables."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def missing(x) -> bool:
+    """True for None, NaN and pandas NA."""
+    return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
+
+
+def num(x, digits: int = 2) -> str:
+    """``x`` rounded to ``digits`` decimals, with a true minus sign avoided (plain ``-``)."""
+    if missing(x):
+        return "NA"
+    text = f"{float(x):.{digits}f}"
+    return "0." + "0" * digits if text == "-0." + "0" * digits else text
+
+
+def pval(p) -> str:
+    """APA p value: ``p = .21``, ``p = .048``, ``p < .001`` (no leading zero)."""
+    if missing(p):
+        return "p = NA"
+    p = float(p)
+    if p < 0.001:
+        return "p < .001"
+    digits = 3 if p < 0.1 else 2
+    text = f"{p:.{digits}f}"
+    if text.startswith("1"):
+        return "p > .99"
+    return "p = " + text[1:]
+
+
+def ci(low, high, digits: int = 2, level: int = 95) -> str:
+    """``95% CI [low, high]``."""
+    return f"{level}% CI [{num(low, digits)}, {num(high, digits)}]"
+
+
+def stat(name: str, value, low=None, high=None, p=None, digits: int = 2) -> str:
+    """``name = value, 95% CI [low, high], p = .21`` (CI and p only when given)."""
+    parts = [f"{name} = {num(value, digits)}"]
+    if not (missing(low) or missing(high)):
+        parts.append(ci(low, high, digits))
+    if not missing(p):
+        parts.append(pval(p))
+    return ", ".join(parts)
+
+
+def pct(part, whole) -> str:
+    """``part`` as a whole-number percentage of ``whole`` (``NA`` when ``whole`` is 0)."""
+    return "NA" if not whole else f"{100 * part / whole:.0f}%"
+
+
+def share(value, low=None, high=None) -> str:
+    """A proportion as ``35%`` or ``35%, 95% CI [20%, 52%]``."""
+    out = "NA" if missing(value) else f"{100 * float(value):.0f}%"
+    return out if missing(low) or missing(high) else f"{out}, {share_ci(low, high)}"
+
+
+def share_ci(low, high) -> str:
+    """A confidence interval of a proportion as ``95% CI [20%, 52%]``."""
+    return f"95% CI [{100 * float(low):.0f}%, {100 * float(high):.0f}%]"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 participant`` / ``3 participants``."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def first(row: pd.Series, *names, default=math.nan):
+    """The first of ``names`` present in ``row`` (tables from other stages vary slightly)."""
+    for name in names:
+        if name in row.index:
+            return row[name]
+    return default

@@ -1,0 +1,170 @@
+"""Render report.html (and audit.html when built) in headless Chromium via the DevTools pipe.
+
+Checks that every <img> loads (naturalWidth > 0) and that no console error or uncaught
+exception occurs. Skipped when chromium is not installed (``make browser`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from test_report import build, ingest  # noqa: F401  (fixture)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed (run `make browser` to install it)"
+)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--remote-debugging-pipe"]
+IMAGES = ("JSON.stringify(Array.from(document.images).map("
+          "i => ({src: i.src.slice(0, 40), complete: i.complete, width: i.naturalWidth})))")
+
+
+class Browser:
+    """Minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe`` (fds 3 and 4)."""
+
+    def __init__(self, profile: Path):
+        to_chrome_r, self.to_chrome = os.pipe()
+        self.from_chrome, from_chrome_w = os.pipe()
+        os.set_inheritable(to_chrome_r, True)
+        os.set_inheritable(from_chrome_w, True)
+
+        def fds():  # in the child: the pipe ends become fds 3 (commands) and 4 (replies)
+            high = [os.dup2(fd, 100 + i) for i, fd in enumerate((to_chrome_r, from_chrome_w))]
+            for target, fd in zip((3, 4), high, strict=True):
+                os.dup2(fd, target)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            preexec_fn=fds, pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.buffer, self.next_id, self.events = b"", 0, []
+
+    def send(self, method: str, params=None, session=None, timeout=30.0) -> dict:
+        """Send a command and wait for its reply (events seen meanwhile are kept)."""
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self.to_chrome, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self.receive(timeout)
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+
+    def receive(self, timeout: float) -> dict:
+        """Next message from the browser; events are appended to ``self.events``."""
+        deadline = time.monotonic() + timeout
+        while b"\0" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.from_chrome], [], [], left)[0]:
+                raise TimeoutError("no reply from chromium")
+            chunk = os.read(self.from_chrome, 1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the pipe")
+            self.buffer += chunk
+        raw, self.buffer = self.buffer.split(b"\0", 1)
+        message = json.loads(raw)
+        if "method" in message:
+            self.events.append(message)
+        return message
+
+    def wait_for(self, method: str, timeout=30.0) -> dict:
+        """Block until event ``method`` arrives."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events:
+                if event["method"] == method:
+                    return event
+            self.receive(max(0.1, deadline - time.monotonic()))
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        os.close(self.to_chrome)
+        os.close(self.from_chrome)
+
+
+def render(page: Path, profile: Path) -> tuple[list[dict], list[str]]:
+    """Load ``page``; return its images and the console errors / exceptions it produced."""
+    browser = Browser(profile)
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=session)
+        browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+        browser.wait_for("Page.loadEventFired")
+        result = browser.send("Runtime.evaluate", {"expression": IMAGES, "returnByValue": True},
+                              session=session)
+        images = json.loads(result["result"]["value"])
+    finally:
+        browser.close()
+    errors = []
+    for event in browser.events:
+        params = event.get("params", {})
+        if event["method"] == "Runtime.exceptionThrown":
+            errors.append(params["exceptionDetails"].get("text", "exception"))
+        elif event["method"] == "Runtime.consoleAPICalled" and params.get("type") == "error":
+            errors.append(" ".join(str(a.get("value", a.get("description"))) for a in
+                                   params.get("args", [])))
+        elif event["method"] == "Log.entryAdded" and params["entry"]["level"] == "error":
+            errors.append(params["entry"].get("text", "log error"))
+    return images, errors
+
+
+def check(page: Path, profile: Path, min_images: int = 0):
+    images, errors = render(page, profile)
+    assert not errors, f"console errors in {page}: {errors}"
+    assert len(images) >= min_images
+    broken = [i["src"] for i in images if not i["complete"] or i["width"] <= 0]
+    assert not broken, f"images that did not load in {page}: {broken}"
+
+
+def test_synthetic_report_renders(tmp_path, ingest):  # noqa: F811
+    build(tmp_path, *ingest)
+    check(tmp_path / "report" / "report.html", tmp_path / "profile", min_images=1)
+
+
+def test_broken_image_is_detected(tmp_path):
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head>'
+                    '<body><img src="data:image/png;base64,AAAA"></body></html>')
+    images, _ = render(page, tmp_path / "profile")
+    assert images and images[0]["width"] == 0
+
+
+@pytest.mark.parametrize("rel", ["results/report/report.html", "results/coding/audit.html"])
+def test_built_pages_render(root, tmp_path, rel):
+    page = root / rel
+    if not page.exists():
+        pytest.skip(f"{rel} not built yet (run `make run`)")
+    check(page, tmp_path / "profile")
+
+
+def test_console_error_is_detected(tmp_path):
+    page = tmp_path / "err.html"
+    page.write_text('<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head>'
+                    '<body><script>console.error("boom"); undefinedCall();</script></body></html>')
+    _, errors = render(page, tmp_path / "profile")
+    assert any("boom" in e for e in errors) and len(errors) >= 2

@@ -1,0 +1,118 @@
+"""End-to-end coding outputs: codes table, reliability files, audit page, REFI-QDA export, CLI."""
+
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from lxml import etree
+from test_coding_lexicon import make_texts
+from test_coding_topics import CountingEncoder
+
+from tlsurvey.cli import main
+from tlsurvey.coding import pipeline
+from tlsurvey.coding.qdpx import read_qdpx
+from tlsurvey.io import write_table
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory, root):
+    out = tmp_path_factory.mktemp("coding")
+    texts = make_texts()
+    write_table(texts, out / "texts.parquet")
+    responses = pd.DataFrame({"participant": ["P1", "P2", "P3"], "wave": "wave1",
+                              "role": ["PhD student", "Postdoc", "<b>Engineer</b>"],
+                              "ml_years": ["1-3", "3-5", None], "ml_years_code": [1, 2, None],
+                              "duration_s": 300.0})
+    write_table(responses, out / "responses.parquet")
+    sheet = pd.DataFrame({
+        "text_id": ["P1:rationale:tissue"] * 3 + ["P2:rationale:xray"],
+        "coder": ["a", "a", "b", "b"],
+        "code": ["visual_similarity", "community_practice", "visual_similarity",
+                 "domain_similarity"],
+        "value": [1, 1, 1, 1], "start": [None, None, 63, None], "end": [None, None, 79, None],
+    })
+    sheet_path = out / "coders.csv"
+    sheet.to_csv(sheet_path, index=False)
+    cfg = {"codebook": root / "config/codebook.yaml", "lexicon": root / "config/lexicon.yaml"}
+    t, m = out / "texts.parquet", out / "lexicon_matches.parquet"
+    pipeline.run_lexicon(t, cfg["codebook"], cfg["lexicon"], out)
+    pipeline.run_topics(t, m, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
+                        encoder=CountingEncoder())
+    pipeline.run_reliability(t, m, cfg["codebook"], [sheet_path], out, n_boot=50)
+    pipeline.run_codes(t, m, cfg["codebook"], out, out / "topics.parquet",
+                       out / "topic_info.csv", [sheet_path])
+    pipeline.run_audit(t, out / "codes.parquet", out / "disagreements.csv", cfg["codebook"],
+                       out / "audit.html")
+    pipeline.run_qdpx(t, out / "codes.parquet", cfg["codebook"], out / "project.qdpx",
+                      out / "responses.parquet")
+    return out
+
+
+def test_codes_table(outputs):
+    codes = pd.read_parquet(outputs / "codes.parquet")
+    assert set(codes["origin"]) <= {"lexicon", "topic", "human"}
+    assert not codes.duplicated(["text_id", "code", "origin"]).any()
+    row = codes.query("text_id == 'P1:rationale:tissue' and code == 'visual_similarity' "
+                      "and origin == 'lexicon'").iloc[0]
+    assert json.loads(row["evidence"])[0] == {"start": 63, "end": 79, "text": "visually similar",
+                                              "term_id": "visual"}
+    assert len(row["lexicon_sha256"]) == 64 and row["embedding_sha256"].startswith("53aa5117")
+    assert "community_practice" not in set(codes.query("origin == 'lexicon'")["code"])
+    matches = pd.read_parquet(outputs / "lexicon_matches.parquet")
+    assert matches["lexicon_sha256"].nunique() == 1
+    prov = json.loads((outputs / "provenance.json").read_text())
+    assert prov["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_reliability_outputs(outputs):
+    rel = pd.read_csv(outputs / "reliability.csv")
+    assert {"kappa", "alpha", "alpha_ci_low", "percent_agreement"} <= set(rel.columns)
+    auto = pd.read_csv(outputs / "auto_vs_human.csv")
+    assert {"precision", "recall", "f1", "kappa"} <= set(auto.columns)
+    dis = pd.read_csv(outputs / "disagreements.csv")
+    pairs = set(zip(dis["text_id"], dis["code"], strict=True))
+    assert ("P1:rationale:tissue", "community_practice") in pairs
+
+
+def test_audit_highlights_and_escapes(outputs):
+    page = (outputs / "audit.html").read_text()
+    assert 'class="code-visual_similarity" data-codes="visual_similarity"' in page
+    assert ">visually similar</mark>" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)" in page
+    assert page.index("P1:rationale:tissue") < page.index("P3:considerations")  # disagreement first
+
+
+def test_qdpx_valid_and_round_trips(outputs, shared):
+    schema = etree.XMLSchema(etree.parse(str(shared / "reference/refi-qda/Project.xsd")))
+    with zipfile.ZipFile(outputs / "project.qdpx") as archive:
+        doc = etree.fromstring(archive.read("project.qde"))
+    schema.assertValid(doc)
+    assert doc.nsmap[None] == "urn:QDA-XML:project:1.0"
+    back = read_qdpx(outputs / "project.qdpx")
+    codes = pd.read_parquet(outputs / "codes.parquet")
+    spans = sorted((r.text_id, r.code, r.origin, s["start"], s["end"])
+                   for r in codes.itertuples() if r.origin != "topic"
+                   for s in json.loads(r.evidence))
+    got = back["codings"].query("start >= 0")
+    assert sorted(map(tuple, got.to_numpy().tolist())) == spans
+    whole = back["codings"].query("start < 0")
+    expected = codes[(codes["origin"] == "topic") | (codes["evidence"] == "[]")]
+    assert sorted(zip(whole["text_id"], whole["code"], whole["origin"], strict=True)) == sorted(
+        zip(expected["text_id"], expected["code"], expected["origin"], strict=True))
+    assert len(back["codes"]) == 14
+    variables = {v.get("name") for v in doc.iter("{urn:QDA-XML:project:1.0}Variable")}
+    assert variables == {"wave", "role", "ml_years"}
+
+
+def test_cli_runs_and_is_deterministic(outputs, root, tmp_path):
+    args = ["code", str(outputs / "texts.parquet"),
+            "--codebook", str(root / "config/codebook.yaml"),
+            "--lexicon", str(root / "config/lexicon.yaml"), "--no-topics",
+            "--coders", str(outputs / "coders.csv")]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    for name in ("codes.parquet", "audit.html", "project.qdpx", "reliability.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert main(["code", str(outputs / "texts.parquet"), "--lexicon", "missing.yaml",
+                 "--no-topics", "--out", str(tmp_path / "c")]) == 1

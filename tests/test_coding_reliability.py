@@ -1,0 +1,101 @@
+"""Agreement statistics against hand-computed values and the krippendorff package."""
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pytest
+
+from tlsurvey.coding.reliability import (
+    auto_vs_human,
+    bootstrap_alpha_ci,
+    cohen_kappa,
+    disagreements,
+    human_matrix,
+    krippendorff_alpha,
+    percent_agreement,
+    precision_recall_f1,
+    reliability_table,
+)
+
+# Two coders, ten units, binary code.  Hand computation:
+#   agree on 8/10 -> p_o = 0.8; a has six 1s, b has four 1s
+#   p_e = 0.6*0.4 + 0.4*0.6 = 0.48; kappa = (0.8 - 0.48) / 0.52 = 0.6153846
+#   coincidences (2 values per unit): o_00 = 8, o_11 = 8, o_01 = o_10 = 2; n_0 = n_1 = 10, n = 20
+#   alpha = 1 - (n - 1) * (o_01 + o_10) / (n_0 n_1 + n_1 n_0) = 1 - 19 * 4 / 200 = 0.62
+A_FIXED = [1, 1, 1, 1, 0, 0, 0, 0, 1, 1]
+B_FIXED = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+# Krippendorff (2011), "Computing Krippendorff's alpha-reliability", nominal example: 0.743
+K2011 = np.array([
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, np.nan, np.nan, np.nan],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, np.nan, 3],
+    [np.nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, np.nan],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, np.nan],
+])
+
+
+def test_hand_computed_table():
+    assert percent_agreement(A_FIXED, B_FIXED) == pytest.approx(0.8)
+    assert cohen_kappa(A_FIXED, B_FIXED) == pytest.approx(0.32 / 0.52)
+    assert krippendorff_alpha([A_FIXED, B_FIXED]) == pytest.approx(0.62)
+
+
+def test_alpha_matches_published_and_package():
+    assert krippendorff_alpha(K2011) == pytest.approx(0.743, abs=5e-4)
+    expected = krippendorff.alpha(reliability_data=K2011, level_of_measurement="nominal")
+    assert krippendorff_alpha(K2011) == pytest.approx(expected, rel=1e-12)
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 3, size=(3, 40)).astype(float)
+    data[rng.random(data.shape) < 0.2] = np.nan
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    assert krippendorff_alpha(data) == pytest.approx(expected, rel=1e-12)
+
+
+def test_edge_cases_and_ci():
+    assert np.isnan(cohen_kappa([1, 1], [1, 1]))
+    assert np.isnan(krippendorff_alpha([[1, np.nan], [np.nan, 1]]))
+    assert cohen_kappa([1, 0, np.nan], [1, 0, 1]) == pytest.approx(1.0)
+    low, high = bootstrap_alpha_ci(K2011, n_boot=200, seed=1)
+    assert low < krippendorff_alpha(K2011) < high
+    assert bootstrap_alpha_ci(K2011, n_boot=200, seed=1) == (low, high)
+    assert precision_recall_f1(3, 1, 2) == pytest.approx((0.75, 0.6, 6 / 9))
+
+
+def test_tables_from_sheets():
+    sheets = pd.DataFrame({
+        "text_id": ["t1", "t1", "t2", "t2", "t3"],
+        "coder": ["a", "b", "a", "b", "a"],
+        "code": ["visual_similarity"] * 5,
+        "value": [1, 1, 1, 0, 0],
+    })
+    matrix = human_matrix(sheets, ["visual_similarity", "robustness"])
+    assert pd.isna(matrix.loc[("t3", "visual_similarity"), "b"])
+    table = reliability_table(matrix, n_boot=50)
+    row = table[table["code"] == "visual_similarity"].iloc[0]
+    assert (row["n_units"], row["percent_agreement"]) == (2, 0.5)
+    auto = {("t1", "visual_similarity"), ("t3", "robustness")}
+    scores = auto_vs_human(matrix, auto).set_index(["coder", "code"])
+    assert scores.loc[("a", "visual_similarity"), ["tp", "fn"]].tolist() == [1, 1]
+    assert scores.loc[("a", "robustness"), "fp"] == 1
+    texts = pd.DataFrame({"text_id": ["t1", "t2", "t3"], "participant": "P", "wave": "w1",
+                          "field": "rationale", "case_study": None, "text": "x"})
+    review = disagreements(matrix, auto, texts)
+    assert review["kind"].iloc[0] == "human"
+    assert set(review["text_id"]) == {"t2", "t3"}
+
+
+def test_coder_sheet_mapping_and_errors(tmp_path):
+    from tlsurvey.coding.sheets import read_sheet, read_sheets
+    from tlsurvey.errors import InputError
+
+    path = tmp_path / "w1_a.csv"
+    path.write_text("wave,response_id,field,case_study,coder,code,value\n"
+                    "w1,R_1,rationale,tissue,a,robustness,1\n"
+                    "w1,R_1,meaning_of_similar,,a,robustness,0\n")
+    sheet = read_sheet(path, ["robustness"], pid=lambda w, r: f"P{w}{r}")
+    assert sheet["text_id"].tolist() == ["Pw1R_1:rationale:tissue", "Pw1R_1:meaning_of_similar"]
+    texts = pd.DataFrame({"text_id": ["Pw1R_1:rationale:tissue"]})
+    assert len(read_sheets([path], ["robustness"], texts, lambda w, r: f"P{w}{r}")) == 1
+    with pytest.raises(InputError, match=r"row 2:column code: unknown code 'robustness'"):
+        read_sheet(path, ["visual_similarity"], pid=lambda w, r: r)
+    with pytest.raises(InputError, match="no participant salt"):
+        read_sheet(path, ["robustness"])

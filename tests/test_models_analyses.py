@@ -1,0 +1,132 @@
+"""Alignment, task dependence and intuition-vs-outcome analyses."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tlsurvey.models import alignment, outcome, task
+from tlsurvey.models.stats import bootstrap_ci, holm, wide_ratings
+
+
+def tidy(rows):
+    """Tidy ratings from {(participant, case, source): (visual, semantic, embedding, domain,
+    expected)}."""
+    dims = ["visual", "semantic", "embedding", "domain", "expected"]
+    out = [
+        {"participant": p, "wave": "w1", "case_study": c, "source": s, "dimension": d, "value": v}
+        for (p, c, s), vals in rows.items()
+        for d, v in zip(dims, vals, strict=True)
+    ]
+    df = pd.DataFrame(out)
+    df["value"] = df["value"].astype("Int64")
+    return df
+
+
+@pytest.fixture
+def wide():
+    rows = {}
+    for k, p in enumerate(["A", "B", "C", "D"]):
+        for c in ("tissue", "xray"):
+            for j, s in enumerate(("imagenet", "radimagenet", "ecoset")):
+                sim = 1 + (j + k) % 3
+                exp = sim if p != "D" else 4 - sim  # D is anti-aligned
+                rows[(p, c, s)] = (sim, sim, sim, sim if j else None, exp)
+    return wide_ratings(tidy(rows))
+
+
+def test_wide_ratings_shape_and_na(wide):
+    assert len(wide) == 24
+    assert list(wide.columns[-5:]) == ["visual", "semantic", "embedding", "domain", "expected"]
+    assert wide["domain"].isna().sum() == 8
+
+
+def test_rm_corr_table(wide):
+    table = alignment.rm_corr_table(wide)
+    assert set(table.scope) == {"tissue", "xray", "pooled"} and len(table) == 12
+    visual = table[(table.scope == "pooled") & (table.dimension == "visual")].iloc[0]
+    assert visual.n_obs == 24 and visual.n_participants == 4
+    assert (table.p_holm.dropna() >= table.p.dropna()).all()
+
+
+def test_participant_spearman_and_misalignment(wide):
+    rho = alignment.participant_spearman(wide)
+    vis = rho[(rho.scope == "tissue") & (rho.dimension == "visual")].set_index("participant").rho
+    assert vis["A"] == pytest.approx(1) and vis["D"] == pytest.approx(-1)
+    mis = alignment.misalignment(wide, dimensions=["visual", "semantic", "embedding"])
+    assert mis.set_index(["participant", "case_study"]).misaligned.groupby(
+        level=0
+    ).all().to_dict() == {"A": False, "B": False, "C": False, "D": True}
+    summary = alignment.alignment_summary(rho, mis, n_boot=200, seed=1)
+    share = summary[(summary.measure == "share_misaligned") & (summary.scope == "pooled")].iloc[0]
+    assert share.estimate == pytest.approx(0.25) and share.ci_low <= 0.25 <= share.ci_high
+    again = alignment.alignment_summary(rho, mis, n_boot=200, seed=1)
+    pd.testing.assert_frame_equal(summary, again)  # seeded
+
+
+def test_bowker_known_values():
+    # Agresti-style 3x3 example; statistic by hand: (5-0)^2/5 + (2-0)^2/2 = 7, dof 2
+    table = np.array([[3, 5, 2], [0, 4, 0], [0, 0, 1]])
+    res = task.bowker_test(table)
+    assert res["statistic"] == pytest.approx(7) and res["dof"] == 2
+    assert res["p"] == pytest.approx(np.exp(-3.5))  # chi2(2) survival = exp(-x/2)
+    assert res["p_exact"] == pytest.approx(1 / 32)  # only the most extreme table
+    symmetric = task.bowker_test(np.array([[2, 1, 0], [1, 2, 0], [0, 0, 1]]))
+    assert symmetric["statistic"] == 0 and symmetric["p_exact"] == 1
+
+
+def test_bowker_monte_carlo_when_large(monkeypatch):
+    monkeypatch.setattr(task, "MAX_EXACT", 10)
+    table = np.array([[0, 9, 4], [2, 0, 6], [1, 3, 0]])
+    res = task.bowker_test(table, n_perm=20000, seed=3)
+    assert res["exact_method"].startswith("Monte Carlo")
+    monkeypatch.setattr(task, "MAX_EXACT", 10**7)
+    exact = task.bowker_test(table)
+    assert res["p_exact"] == pytest.approx(exact["p_exact"], abs=0.01)
+
+
+def test_task_dependence_table():
+    choices = pd.DataFrame(
+        {
+            "participant": np.repeat(list("ABCDEF"), 2),
+            "wave": "w1",
+            "case_study": ["tissue", "xray"] * 6,
+            "source": ["imagenet", "radimagenet"] * 4 + ["imagenet", "imagenet", "ecoset", None],
+        }
+    )
+    out = task.task_dependence(choices).set_index("analysis")
+    assert out.loc["bowker", "n"] == 5 and out.loc["bowker", "n_changed"] == 4
+    assert out.loc["share_changed", "estimate"] == pytest.approx(0.8)
+    assert out.loc["mcnemar:imagenet|radimagenet", "estimate"] == pytest.approx(0.5)
+    assert out.loc["mcnemar:imagenet|radimagenet", "p_exact"] == pytest.approx(2 / 16)
+
+
+def test_intuition_outcome_exact_permutation():
+    outcomes = outcome.read_outcomes("config/outcomes.csv")
+    assert {"random_init"} <= set(outcomes.source)
+    # participant A ranks exactly as the benchmark on tissue (imagenet > radimagenet > ecoset)
+    rows = {
+        ("A", "tissue", s): (1, 1, 1, 1, e)
+        for s, e in zip(("imagenet", "radimagenet", "ecoset"), (5, 4, 3), strict=True)
+    }
+    rows |= {
+        ("B", "tissue", s): (1, 1, 1, 1, e)
+        for s, e in zip(("imagenet", "radimagenet", "ecoset"), (3, 4, 5), strict=True)
+    }
+    per, summary = outcome.intuition_outcome(wide_ratings(tidy(rows)), outcomes, n_boot=100)
+    per = per.set_index("participant")
+    assert per.loc["A", "tau"] == pytest.approx(1) and per.loc["A", "p_exact"] == pytest.approx(
+        1 / 6
+    )
+    assert per.loc["B", "tau"] == pytest.approx(-1) and per.loc["B", "p_exact"] == 1
+    tissue = summary.set_index("scope").loc["tissue"]
+    # mean tau 0: P(sum of two independent taus >= 0) over 36 equally likely pairs
+    null = np.array([-1, -1 / 3, -1 / 3, 1 / 3, 1 / 3, 1])
+    expected = np.mean((null[:, None] + null[None, :]) >= -1e-9)
+    assert tissue.mean_tau == pytest.approx(0) and tissue.p_exact == pytest.approx(expected)
+
+
+def test_holm_and_bootstrap():
+    np.testing.assert_allclose(holm([0.01, np.nan, 0.04, 0.03]), [0.03, np.nan, 0.06, 0.06])
+    est, low, high = bootstrap_ci(np.arange(10.0), n_boot=500, seed=0)
+    assert est == 4.5 and low < 4.5 < high
+    assert bootstrap_ci(np.arange(10.0), n_boot=500, seed=0) == (est, low, high)

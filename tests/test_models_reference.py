@@ -1,0 +1,125 @@
+"""Reproduce every number in ../shared/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+
+from tlsurvey.models.clmm import fit_clmm
+from tlsurvey.models.lmm import fit_lmm
+
+FIXED, VARIANCE, CLMM = 1e-4, 1e-3, 1e-3
+
+
+def close(actual, expected, rtol):
+    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=rtol)
+
+
+@pytest.fixture(scope="module")
+def sleepstudy(shared):
+    return pd.read_csv(shared / "reference" / "sleepstudy.csv")
+
+
+@pytest.mark.parametrize(
+    "reml, fixed, se, sds, cor, resid, crit",
+    [
+        (
+            True,
+            [251.40510485, 10.46728596],
+            [6.824596695, 1.545789644],
+            [24.74065799, 5.92213766],
+            0.06555124,
+            25.59179572,
+            ("criterion", 1743.628272),
+        ),
+        (
+            False,
+            [251.40510485, 10.46728596],
+            None,
+            [23.77975959, 5.71679851],
+            0.08132109,
+            25.59190704,
+            ("loglik", -875.9696722),
+        ),
+    ],
+)
+def test_sleepstudy_random_slopes(sleepstudy, reml, fixed, se, sds, cor, resid, crit):
+    fit = fit_lmm("Reaction ~ Days + (Days | Subject)", sleepstudy, reml=reml)
+    close(fit.coefficients, fixed, FIXED)
+    if se is not None:
+        close(fit.se, se, FIXED)
+    assert list(fit.coefficients.index) == ["(Intercept)", "Days"]
+    subject = fit.random[fit.random.group == "Subject"]
+    close(subject.sd, sds, VARIANCE)
+    close(subject.cor.iloc[1], cor, VARIANCE)
+    close(fit.residual_sd, resid, VARIANCE)
+    close(getattr(fit, crit[0]), crit[1], VARIANCE)
+    if not reml:  # lme4: AIC = -2 logLik + 2 * 6 parameters = 1763.939
+        close(fit.aic, 2 * 875.9696722 + 12, VARIANCE)
+
+
+def test_penicillin_crossed(shared):
+    data = pd.read_csv(shared / "reference" / "penicillin.csv")
+    fit = fit_lmm("diameter ~ 1 + (1 | plate) + (1 | sample)", data, reml=True)
+    close(fit.coefficients, [22.97222222], FIXED)
+    close(fit.se, [0.8085953614], FIXED)
+    sd = fit.random.set_index("group").sd
+    close(sd[["plate", "sample", "Residual"]], [0.8467025103, 1.9316137922, 0.5499226821], VARIANCE)
+    close(fit.criterion, 330.860589, VARIANCE)
+    assert fit.ngroups == {"plate": 24, "sample": 6}
+
+
+@pytest.fixture(scope="module")
+def wine(shared):
+    return pd.read_csv(shared / "reference" / "wine.csv")
+
+
+def test_wine_clmm_judge(wine):
+    fit = fit_clmm("rating ~ temp + contact + (1 | judge)", wine, link="logit")
+    close(fit.thresholds, [-1.623666924, 1.513365183, 4.228526688, 6.088772558], CLMM)
+    assert list(fit.thresholds.index) == ["1|2", "2|3", "3|4", "4|5"]
+    close(fit.coefficients[["tempwarm", "contactyes"]], [3.062996626, 1.834884922], CLMM)
+    close(fit.se, [0.6824410, 0.6037533, 0.8089661, 0.9724537, 0.5953762, 0.5125293], CLMM)
+    close(fit.variance["judge"], 1.279460909, CLMM)
+    close(fit.sd["judge"], 1.131132578, CLMM)
+    close(fit.loglik, -81.56540929, CLMM)
+    assert fit.converged
+
+
+def test_wine_clmm_crossed(wine):
+    fit = fit_clmm("rating ~ temp + contact + (1 | judge) + (1 | bottle)", wine)
+    close(fit.thresholds, [-1.623665428, 1.513360207, 4.228527104, 6.088776439], CLMM)
+    close(fit.coefficients, [3.063003240, 1.834902704], CLMM)
+    close(fit.variance["judge"], 1.279488271, CLMM)
+    close(fit.sd["judge"], 1.131144673, CLMM)
+    assert fit.sd["bottle"] < 1e-3  # at the boundary, as ordinal (4.0e-06)
+    close(fit.loglik, -81.56541278, CLMM)
+
+
+def test_wine_agq_converges_in_nodes_and_refines_laplace(wine):
+    formula = "rating ~ temp + contact + (1 | judge)"
+    laplace = fit_clmm(formula, wine)
+    agq10, agq20 = (fit_clmm(formula, wine, nagq=q) for q in (10, 20))
+    assert agq10.method == "AGQ(10)"
+    assert abs(agq10.loglik - agq20.loglik) < 1e-8
+    close(agq10.coefficients, agq20.coefficients, 1e-6)
+    assert 0 < agq10.loglik - laplace.loglik < 0.1  # Laplace slightly underestimates here
+    close(agq10.coefficients, laplace.coefficients, 2e-3)
+
+
+def test_wine_probit_runs(wine):
+    fit = fit_clmm("rating ~ temp + contact + (1 | judge)", wine, link="probit")
+    logit = fit_clmm("rating ~ temp + contact + (1 | judge)", wine)
+    ratio = logit.coefficients / fit.coefficients
+    assert ((ratio > 1.4) & (ratio < 2.0)).all()  # logit ~ 1.6-1.8 x probit
+    assert fit.residual_variance == 1.0
+
+
+def test_rm_corr_reference():
+    data = pingouin.read_dataset("rm_corr")
+    res = pingouin.rm_corr(data, x="pH", y="PacO2", subject="Subject")
+    close(res["r"].iloc[0], -0.5067697, 1e-6)
+    assert res["dof"].iloc[0] == 38
+    close(res["pval"].iloc[0], 0.0008471081, 1e-6)
+    low, high = res[[c for c in res.columns if c.startswith("CI95")][0]].iloc[0]
+    assert abs(low + 0.71) < 0.01 and abs(high + 0.23) < 0.01

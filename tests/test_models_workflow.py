@@ -1,0 +1,122 @@
+"""The models workflow step, its tables, LaTeX output and the ``tlsurvey fit`` command."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tlsurvey.cli import main
+from tlsurvey.models.tables import to_latex
+from tlsurvey.models.workflow import OUTPUTS, run
+
+
+@pytest.fixture(scope="module")
+def survey():
+    from tlsurvey.simulate.survey import simulate_ratings
+
+    ratings = simulate_ratings(20, 7)
+    ratings.loc[[3, 40], "value"] = pd.NA  # skipped items are dropped with a logged count
+    people = sorted(ratings["participant"].unique())
+    rng = np.random.default_rng(0)
+    choices = pd.DataFrame(
+        {
+            "participant": np.repeat(people, 2),
+            "wave": "sim",
+            "case_study": ["tissue", "xray"] * 20,
+            "source": rng.choice(["imagenet", "radimagenet", "ecoset"], 40, p=[0.5, 0.4, 0.1]),
+        }
+    )
+    return ratings, choices
+
+
+def test_run_writes_every_table(survey, tmp_path, root, caplog):
+    ratings, choices = survey
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())["models"]
+    config["bootstrap"] = 200
+    with caplog.at_level("INFO", logger="tlsurvey.models"):
+        written = run(ratings, choices, root / "config" / "outcomes.csv", tmp_path, config)
+    assert "dropped 2 of 120 rows" in caplog.text
+    files = {f for step in OUTPUTS.values() for f in step}
+    assert {p.name for p in written.values()} == files
+    for file, tex in (item for step in OUTPUTS.values() for item in step.items()):
+        assert (tmp_path / file).stat().st_size > 0
+        assert (tmp_path / file).with_suffix(".tex").exists() == tex
+    fits = pd.read_csv(tmp_path / "fit_stats.csv").set_index("model")
+    assert list(fits.index) == [s["name"] for s in config["specs"]]
+    assert fits["converged"].all() and fits["error"].isna().all()
+    coefs = pd.read_csv(tmp_path / "coefficients.csv")
+    ordinal = coefs[coefs.model == "expected_similarity_ordinal"]
+    assert list(ordinal.loc[ordinal.kind == "threshold", "term"]) == ["1|2", "2|3", "3|4", "4|5"]
+    assert {"visual", "case_studyxray"} <= set(ordinal.term)
+    assert ordinal.p_holm.notna().sum() == 5
+    tex = (tmp_path / "coefficients.tex").read_text()
+    assert r"\toprule" in tex and r"case\_studyxray" in tex
+    again = tmp_path / "again"
+    run(ratings, choices, root / "config" / "outcomes.csv", again, config)
+    for file in files:  # deterministic
+        assert (again / file).read_bytes() == (tmp_path / file).read_bytes(), file
+
+
+def test_failed_spec_is_reported_not_raised(survey, tmp_path, root):
+    ratings, choices = survey
+    bad = {
+        "specs": [{"name": "bad", "formula": "expected ~ visual + (1 | a/b)", "family": "ordinal"}]
+    }
+    run(ratings, choices, root / "config" / "outcomes.csv", tmp_path, bad)
+    fits = pd.read_csv(tmp_path / "fit_stats.csv")
+    assert not fits.loc[0, "converged"] and "nested" in fits.loc[0, "error"]
+
+
+def test_to_latex_booktabs():
+    tex = to_latex(pd.DataFrame({"term": ["a_b"], "p": [1e-5], "n": [3]}), caption="C", label="l")
+    assert r"\begin{table}" in tex and r"\label{l}" in tex and r"a\_b" in tex
+    assert "1.0e-05" in tex and r"\bottomrule" in tex
+
+
+def test_cli_fit_json(shared, capsys):
+    rc = main(
+        [
+            "fit",
+            "rating ~ temp + contact + (1 | judge)",
+            "--data",
+            str(shared / "reference" / "wine.csv"),
+            "--family",
+            "ordinal",
+            "--json",
+        ]
+    )
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [t["term"] for t in out["thresholds"]] == ["1|2", "2|3", "3|4", "4|5"]
+    fixed = {t["term"]: t for t in out["fixed"]}
+    assert fixed["tempwarm"]["estimate"] == pytest.approx(3.062996626, rel=1e-3)
+    assert out["random"][0]["variance"] == pytest.approx(1.279460909, rel=1e-3)
+    assert out["loglik"] == pytest.approx(-81.56540929, rel=1e-3)
+
+
+def test_cli_fit_table_gaussian_ml(shared, capsys):
+    rc = main(
+        [
+            "fit",
+            "Reaction ~ Days + (Days | Subject)",
+            "--data",
+            str(shared / "reference" / "sleepstudy.csv"),
+            "--family",
+            "gaussian",
+            "--ml",
+        ]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "ML" in out and "-875.96967" in out and "Days" in out
+
+
+def test_cli_input_errors(shared, capsys):
+    data = str(shared / "reference" / "wine.csv")
+    assert main(["fit", "rating ~ temp + (1 || judge)", "--data", data]) == 1
+    assert "'||'" in capsys.readouterr().err
+    assert main(["fit", "rating ~ temp + (1 | judge)", "--data", "missing.csv"]) == 1
+    assert main(["fit", "rating ~ temp + (temp | judge)", "--data", data]) == 1
+    assert "CLMM supports" in capsys.readouterr().err

@@ -1,0 +1,234 @@
+"""Report: builds from partial inputs, numbers in sentences equal the source tables, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+import yaml
+from markupsafe import escape
+from test_figures import CODEBOOK, all_tables, make_rmcorr
+
+from tlsurvey import descriptives
+from tlsurvey.figures import FIGURES, theme
+from tlsurvey.io import write_table
+from tlsurvey.report import build_report, text
+
+EVIL = '<script>alert("x")</script>'
+
+
+def make_flow() -> pd.DataFrame:
+    rows = []
+    for wave, raw, speed, att in [("wave1", 16, 1, 1), ("wave2", 14, 2, 0)]:
+        rows += [(wave, "raw", raw), (wave, "excluded:speeder", speed),
+                 (wave, "excluded:attention_check", att), (wave, "analysed", raw - speed - att)]
+    total = pd.DataFrame(rows, columns=["wave", "step", "n"]).groupby("step", sort=False)["n"].sum()
+    rows += [("total", step, n) for step, n in total.items()]
+    return pd.DataFrame(rows, columns=["wave", "step", "n"])
+
+
+RELIABILITY = pd.DataFrame({
+    "code": ["visual_similarity", "(all)"], "coder_1": ["a", "a"], "coder_2": ["b", "b"],
+    "n_units": [30, 420], "percent_agreement": [0.9, 0.93], "kappa": [0.71, 0.774],
+    "alpha": [0.70, 0.7712], "alpha_ci_low": [0.5, 0.7011], "alpha_ci_high": [0.85, 0.8323]})
+AUTO = pd.DataFrame({"code": ["(micro)", "(micro)"], "coder": ["a", "b"], "tp": [50, 48],
+                     "fp": [5, 6], "fn": [7, 9], "precision": [0.909, 0.889],
+                     "recall": [0.877, 0.842], "f1": [0.893, 0.865], "kappa": [0.85, 0.83]})
+
+
+TASK = pd.DataFrame({
+    "analysis": ["bowker", "share_changed", "mcnemar:imagenet|radimagenet"], "n": [24, 24, 24],
+    "n_changed": [14, 14, 9], "statistic": [7.25, None, 7], "dof": [3, None, None],
+    "p": [0.0644, None, None], "p_exact": [0.071, None, 0.18], "estimate": [None, 0.5833, 0.28],
+    "ci_low": [None, 0.388, None], "ci_high": [None, 0.755, None]})
+ALIGN_SUMMARY = pd.DataFrame({
+    "measure": ["mean_rho", "share_misaligned", "share_misaligned"],
+    "scope": ["pooled", "tissue", "pooled"], "dimension": ["visual", "mean_similarity",
+                                                          "mean_similarity"],
+    "n": [24, 24, 24], "estimate": [0.1, 0.4167, 0.35], "ci_low": [-0.1, 0.25, 0.2],
+    "ci_high": [0.3, 0.6111, 0.5]})
+OUTCOME_SUMMARY = pd.DataFrame({
+    "scope": ["tissue", "xray", "pooled"], "n": [20, 21, 41], "mean_tau": [0.05, -0.21, -0.08],
+    "ci_low": [-0.2, -0.44, -0.25], "ci_high": [0.3, 0.02, 0.09], "share_positive": [0.4, 0.2, 0.3],
+    "p_exact": [0.41, 0.0123, 0.6], "p_holm": [0.82, 0.037, 0.82]})
+
+
+@pytest.fixture(scope="session")
+def ingest(tmp_path_factory):
+    """Synthetic outputs of every stage (two waves) and every figure built from them."""
+    tmp_path = tmp_path_factory.mktemp("stages")
+    t = all_tables()
+    tables = {
+        "flow": (make_flow(), "flow.csv"),
+        "excluded": (pd.DataFrame({"wave": ["wave1", "wave2"], "response_row": [3, 7],
+                                   "response_hash": ["ab12", "cd34"],
+                                   "reasons": ["speeder", f"attention_check;{EVIL}"]}),
+                     "excluded.csv"),
+        "responses": (t["responses"], "responses.parquet"),
+        "ratings": (t["ratings"], "ratings.parquet"),
+        "choices": (t["choices"], "choices.parquet"),
+        "factors": (t["factors"], "factors.parquet"),
+        "rating_summary": (descriptives.rating_summary(t["ratings"]), "rating_summary.csv"),
+        "choice_counts": (descriptives.choice_counts(t["choices"]), "choice_counts.csv"),
+        "factor_summary": (descriptives.factor_importance(t["factors"]), "factor_summary.csv"),
+        "codes": (t["codes"], "codes.parquet"),
+        "topic_info": (t["topic_info"], "topic_info.csv"),
+        "ambiguous_terms": (t["terms"], "ambiguous_terms.csv"),
+        "reliability": (RELIABILITY, "reliability.csv"),
+        "auto_vs_human": (AUTO, "auto_vs_human.csv"),
+        "coefficients": (t["coefficients"], "coefficients.csv"),
+        "alignment_rmcorr": (make_rmcorr(), "alignment_rmcorr.csv"),
+        "task_dependence": (TASK, "task_dependence.csv"),
+        "alignment_summary": (ALIGN_SUMMARY, "alignment_summary.csv"),
+        "intuition_outcome_summary": (OUTCOME_SUMMARY, "intuition_outcome_summary.csv"),
+        "outcomes": (t["outcomes"], "outcomes.csv"),
+    }
+    paths = {k: write_table(df, tmp_path / "in" / name) for k, (df, name) in tables.items()}
+    paths["codebook"] = tmp_path / "in" / "codebook.yaml"
+    paths["codebook"].write_text(yaml.safe_dump(CODEBOOK))
+    figures = {}
+    for name, build_figure in FIGURES.items():
+        theme.save(build_figure(t), tmp_path / "figures" / name)
+        figures[name] = tmp_path / "figures" / f"{name}.png"
+    return paths, figures
+
+
+def build(tmp_path, paths, figures, **kwargs) -> str:
+    out = build_report(paths, tmp_path / "report" / "report.html", figures,
+                       config={"coding": {"seed": 42}, "models": {"seed": 7}}, **kwargs)
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_is_self_contained_with_embedded_figure(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert page.count('<img src="data:image/png;base64,') == len(FIGURES)
+    assert not re.search(r'(src|href)="(?!data:|#)', page)  # nothing fetched from elsewhere
+    for title in ("Data and exclusions", "Sample", "Ratings", "Source choices", "Models",
+                  "Coding of free-text answers", "Framework factors", "Intuition vs outcome",
+                  "Waves", "Methods and provenance"):
+        assert f"<h2>{title}</h2>" in page
+
+
+def test_user_text_is_escaped(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert EVIL not in page
+    assert str(escape(EVIL)) in page
+    assert "&lt;Industry&gt;" in page
+
+
+def test_flow_sentence_matches_flow_table(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    flow = make_flow().query("wave == 'total'").set_index("step")["n"]
+    match = re.search(r"(\d+) responses were received and (\d+) excluded .*?leaving (\d+)", page)
+    assert match, "flow sentence missing"
+    raw, excluded, analysed = map(int, match.groups())
+    assert (raw, analysed) == (flow["raw"], flow["analysed"])
+    assert excluded == flow["raw"] - flow["analysed"]
+    assert "<svg" in page and f"Analysed (n = {analysed})" in page
+
+
+def test_sample_sentence_matches_responses(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    responses = pd.read_parquet(ingest[0]["responses"])
+    assert f"{len(responses)} participants were analysed" in page
+    minutes = text.num(responses["duration_s"].median() / 60, 1)
+    assert f"median completion time {minutes} min" in page
+
+
+def test_provenance_lists_hashes_seeds_versions(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    from tlsurvey.config import file_sha256
+
+    assert file_sha256(ingest[0]["ratings"]) in page
+    assert "coding.seed: 42" in page and "models.seed: 7" in page
+    assert "matplotlib" in page
+
+
+@pytest.mark.parametrize(("p", "expected"), [(0.2149, "p = .21"), (0.0004, "p < .001"),
+                                             (0.0472, "p = .047"), (0.9999, "p > .99")])
+def test_pval_format(p, expected):
+    assert text.pval(p) == expected
+
+
+def test_stat_sentence():
+    assert text.stat("r_rm", -0.1234, -0.301, 0.0712, 0.21) == \
+        "r_rm = -0.12, 95% CI [-0.30, 0.07], p = .21"
+
+
+def test_partial_inputs_build_with_notes(tmp_path, ingest):
+    paths, _ = ingest
+    page = build(tmp_path, {k: paths[k] for k in ("flow", "responses", "ratings")}, {})
+    assert "Not available in this run: coefficients.csv." in page
+    assert "<h2>Ratings</h2>" in page and "<img" not in page
+
+
+def test_rmcorr_sentences_match_table(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    rm = make_rmcorr()
+    found = re.findall(r"(CS-\w+|Pooled over case studies), (\w+) similarity vs expected "
+                       r"performance: r_rm = (-?[\d.]+), 95% CI \[(-?[\d.]+), (-?[\d.]+)\], "
+                       r"p = (\.\d+)", page)
+    assert len(found) == len(rm)
+    names = {"tissue": "CS-tissue", "xray": "CS-xray", "pooled": "Pooled over case studies"}
+    for (case, dim, r, low, high, p), row in zip(found, rm.itertuples(), strict=True):
+        assert case == names[row.scope]
+        assert dim.lower() == row.dimension
+        assert float(r) == pytest.approx(row.r, abs=0.005)
+        assert (float(low), float(high)) == pytest.approx((row.ci_low, row.ci_high), abs=0.005)
+        assert float(p) == pytest.approx(row.p, abs=0.005)
+
+
+def test_coding_and_factor_sentences_match_tables(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert "Krippendorff&#39;s alpha = 0.77, 95% CI [0.70, 0.83]" in page
+    assert "coder a: precision 0.91, recall 0.88, F1 0.89" in page
+    summary = descriptives.factor_importance(all_tables()["factors"]).query("wave == 'all'")
+    top = summary.sort_values("mean", ascending=False).iloc[0]
+    assert f"(M = {text.num(top['mean'])}, {text.ci(top['ci_low'], top['ci_high'])})" in page
+    codes, responses = all_tables()["codes"], all_tables()["responses"]
+    n = codes.query("code == 'fairness_ethics'")["participant"].nunique()
+    assert f"{n} of {len(responses)} participants" in page
+
+
+def test_report_rebuild_is_byte_identical(tmp_path, ingest, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    first = build(tmp_path / "a", *ingest)
+    assert first == build(tmp_path / "b", *ingest)
+    assert "2026-01-01 00:00:00 UTC" in first
+
+
+def test_model_sentences_match_tables(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert ("14 of 24 participants (58%, 95% CI [39%, 76%]) chose a different source for the "
+            "two case studies.") in page
+    assert "Bowker&#39;s test of symmetry: χ²(3) = 7.25, p = .064; exact p = .071." in page
+    assert ("CS-tissue: the source rated most similar was not the one expected to perform best "
+            "for 42% of participants (95% CI [25%, 61%], n = 24).") in page
+    assert "<td>&lt;.001</td>" in page  # p values in tables in APA style
+    assert ("CS-xray: Kendall tau-b between a participant&#39;s expected performance and the "
+            "benchmark macro-AUC of the sources: mean tau = -0.21, 95% CI [-0.44, 0.02], exact "
+            "p = .012 (Holm-adjusted p = .037); positive for 20% of 21 participants.") in page
+    coefs = all_tables()["coefficients"]
+    row = coefs.query("model == 'expected_similarity_ordinal' and term == 'domain'").iloc[0]
+    expected = text.stat("b", row.estimate, row.ci_low, row.ci_high, row.p)
+    assert f"domain: {expected}" in page and "1|2: b" not in page
+
+
+def test_ambiguous_terms_sentence_and_quotes_escaped(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert ('The most contested term was &#34;similar&#34;: 8 participants gave it 3 senses '
+            "(disagreement 0.62).") in page
+    assert "the domain &lt;gap&gt;" in page and "the domain <gap>" not in page
+
+
+def test_built_report_matches_model_tables(root):
+    """After `make run`: the r_rm sentences of results/report/report.html equal the table."""
+    page = root / "results/report/report.html"
+    table_path = root / "results/models/alignment_rmcorr.csv"
+    if not (page.exists() and table_path.exists()):
+        pytest.skip("results/report/report.html not built yet (run `make run`)")
+    html_text, rm = page.read_text(encoding="utf-8"), pd.read_csv(table_path)
+    for _, row in rm.iterrows():
+        expected = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
+        assert str(escape(expected)) in html_text

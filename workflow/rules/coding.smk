@@ -1,0 +1,107 @@
+# Coding of free-text answers (tlsurvey.coding). Cheap steps (lexicon, ambiguous terms,
+# reliability) do not wait on BERTopic; codes/audit/qdpx join everything.
+
+CODING = "results/coding"
+CODING_CFG = config.get("coding", {})
+CODER_SHEETS = config.get("coder_sheets", [])
+
+
+rule coding_lexicon:
+    input:
+        texts="results/ingest/texts.parquet",
+        codebook=config["codebook"],
+        lexicon=config["lexicon"],
+    output:
+        matches=f"{CODING}/lexicon_matches.parquet",
+        ambiguous=f"{CODING}/ambiguous_terms.csv",
+    log:
+        "logs/coding/lexicon.log",
+    script:
+        "../../scripts/coding_lexicon.py"
+
+
+rule coding_topics:
+    input:
+        texts="results/ingest/texts.parquet",
+        matches=f"{CODING}/lexicon_matches.parquet",
+        codebook=config["codebook"],
+    output:
+        topics=f"{CODING}/topics.parquet",
+        info=f"{CODING}/topic_info.csv",
+        codes=f"{CODING}/topic_codes.csv",
+    params:
+        seed=CODING_CFG.get("seed", 42),
+        min_topic_size=CODING_CFG.get("min_topic_size", 5),
+        cache=CODING_CFG.get("embedding_cache", "results/cache/embeddings"),
+    threads: 2
+    log:
+        "logs/coding/topics.log",
+    script:
+        "../../scripts/coding_topics.py"
+
+
+rule coding_reliability:
+    input:
+        texts="results/ingest/texts.parquet",
+        matches=f"{CODING}/lexicon_matches.parquet",
+        codebook=config["codebook"],
+        sheets=CODER_SHEETS,
+    output:
+        reliability=f"{CODING}/reliability.csv",
+        auto=f"{CODING}/auto_vs_human.csv",
+        disagreements=f"{CODING}/disagreements.csv",
+    params:
+        seed=CODING_CFG.get("seed", 42),
+        privacy=config.get("privacy", {}),
+    log:
+        "logs/coding/reliability.log",
+    script:
+        "../../scripts/coding_reliability.py"
+
+
+rule coding_codes:
+    input:
+        texts="results/ingest/texts.parquet",
+        matches=f"{CODING}/lexicon_matches.parquet",
+        codebook=config["codebook"],
+        topics=f"{CODING}/topics.parquet",
+        info=f"{CODING}/topic_info.csv",
+        sheets=CODER_SHEETS,
+    output:
+        codes=f"{CODING}/codes.parquet",
+        provenance=f"{CODING}/provenance.json",
+    params:
+        seed=CODING_CFG.get("seed", 42),
+        privacy=config.get("privacy", {}),
+    log:
+        "logs/coding/codes.log",
+    script:
+        "../../scripts/coding_codes.py"
+
+
+rule coding_audit:
+    input:
+        texts="results/ingest/texts.parquet",
+        codes=f"{CODING}/codes.parquet",
+        disagreements=f"{CODING}/disagreements.csv",
+        codebook=config["codebook"],
+    output:
+        f"{CODING}/audit.html",
+    log:
+        "logs/coding/audit.log",
+    script:
+        "../../scripts/coding_audit.py"
+
+
+rule coding_qdpx:
+    input:
+        texts="results/ingest/texts.parquet",
+        codes=f"{CODING}/codes.parquet",
+        codebook=config["codebook"],
+        responses="results/ingest/responses.parquet",
+    output:
+        f"{CODING}/project.qdpx",
+    log:
+        "logs/coding/qdpx.log",
+    script:
+        "../../scripts/coding_qdpx.py"

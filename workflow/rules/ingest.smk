@@ -1,0 +1,45 @@
+"""Ingest: one rule per wave (read, map, exclude, de-identify), then one combine rule.
+
+Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wave duplicates
+are resolved there). Intermediate per-wave tables are already de-identified.
+"""
+
+from tlsurvey.ingest import TABLES as INGEST_TABLES
+from tlsurvey.ingest import wave_inputs as ingest_wave_inputs
+
+INGEST_WAVE_FILES = [*INGEST_TABLES, "screening"]
+
+
+rule ingest_wave:
+    input:
+        unpack(lambda wc: ingest_wave_inputs(wave_cfg(wc.wave))),
+    output:
+        **{name: f"results/ingest/waves/{{wave}}/{name}.parquet" for name in INGEST_WAVE_FILES},
+    params:
+        format=lambda wc: wave_cfg(wc.wave).get("format"),
+        privacy=config.get("privacy", {}),
+        exclusions=config.get("exclusions", {}),
+    log:
+        "logs/ingest/{wave}.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/ingest_wave.py"
+
+
+rule ingest_combine:
+    input:
+        expand("results/ingest/waves/{wave}/{name}.parquet", wave=WAVES, name=INGEST_WAVE_FILES),
+    output:
+        **{name: f"results/ingest/{name}.parquet" for name in INGEST_TABLES},
+        flow="results/ingest/flow.csv",
+        excluded="results/ingest/excluded.csv",
+    params:
+        waves=WAVES,
+        exclusions=config.get("exclusions", {}),
+    log:
+        "logs/ingest/combine.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/ingest_combine.py"

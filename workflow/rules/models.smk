@@ -1,0 +1,91 @@
+"""Models: mixed models of expected performance, alignment, task dependence, intuition vs outcome.
+
+Every rule is a thin script over tlsurvey.models.workflow; outputs are documented in
+docs/outputs/models.md. Likert outcomes use the CLMM (family: ordinal) by default; the linear
+mixed model is the sensitivity analysis (config["models"]["specs"]).
+"""
+
+MODELS_DIR = "results/models"
+
+
+rule models_fit:
+    input:
+        ratings="results/ingest/ratings.parquet",
+    output:
+        coefficients=f"{MODELS_DIR}/coefficients.csv",
+        coefficients_tex=f"{MODELS_DIR}/coefficients.tex",
+        random_effects=f"{MODELS_DIR}/random_effects.csv",
+        random_effects_tex=f"{MODELS_DIR}/random_effects.tex",
+        fit_stats=f"{MODELS_DIR}/fit_stats.csv",
+        fit_stats_tex=f"{MODELS_DIR}/fit_stats.tex",
+    params:
+        models=config.get("models", {}),
+    log:
+        "logs/models/fit.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/models_fit.py"
+
+
+rule models_alignment:
+    input:
+        ratings="results/ingest/ratings.parquet",
+    output:
+        rmcorr=f"{MODELS_DIR}/alignment_rmcorr.csv",
+        rmcorr_tex=f"{MODELS_DIR}/alignment_rmcorr.tex",
+        participants=f"{MODELS_DIR}/alignment_participants.csv",
+        misalignment=f"{MODELS_DIR}/alignment_misalignment.csv",
+        summary=f"{MODELS_DIR}/alignment_summary.csv",
+        summary_tex=f"{MODELS_DIR}/alignment_summary.tex",
+    params:
+        models=config.get("models", {}),
+    log:
+        "logs/models/alignment.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/models_alignment.py"
+
+
+rule models_task:
+    input:
+        choices="results/ingest/choices.parquet",
+    output:
+        task_dependence=f"{MODELS_DIR}/task_dependence.csv",
+        task_dependence_tex=f"{MODELS_DIR}/task_dependence.tex",
+        task_choices=f"{MODELS_DIR}/task_choices.csv",
+    params:
+        models=config.get("models", {}),
+    log:
+        "logs/models/task.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/models_task.py"
+
+
+rule models_outcome:
+    input:
+        ratings="results/ingest/ratings.parquet",
+        outcomes=config["outcomes"],
+    output:
+        participants=f"{MODELS_DIR}/intuition_outcome.csv",
+        summary=f"{MODELS_DIR}/intuition_outcome_summary.csv",
+        summary_tex=f"{MODELS_DIR}/intuition_outcome_summary.tex",
+    params:
+        models=config.get("models", {}),
+    log:
+        "logs/models/outcome.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/models_outcome.py"
+
+
+rule models:
+    input:
+        rules.models_fit.output,
+        rules.models_alignment.output,
+        rules.models_task.output,
+        rules.models_outcome.output,

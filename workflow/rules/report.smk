@@ -1,0 +1,45 @@
+"""The self-contained HTML report (results/report/report.html)."""
+
+
+rule report:
+    input:
+        flow="results/ingest/flow.csv",
+        excluded="results/ingest/excluded.csv",
+        responses="results/ingest/responses.parquet",
+        ratings="results/ingest/ratings.parquet",
+        choices="results/ingest/choices.parquet",
+        factors="results/ingest/factors.parquet",
+        rating_summary="results/descriptives/rating_summary.csv",
+        demographics="results/descriptives/demographics.csv",
+        choice_counts="results/descriptives/choices.csv",
+        factor_summary="results/descriptives/factors.csv",
+        codes=f"{FIG_CODING}/codes.parquet",
+        topic_info=f"{FIG_CODING}/topic_info.csv",
+        topic_codes=f"{FIG_CODING}/topic_codes.csv",
+        ambiguous_terms=f"{FIG_CODING}/ambiguous_terms.csv",
+        reliability=f"{FIG_CODING}/reliability.csv",
+        auto_vs_human=f"{FIG_CODING}/auto_vs_human.csv",
+        audit=f"{FIG_CODING}/audit.html",
+        coefficients=f"{FIG_MODELS}/coefficients.csv",
+        fit_stats=f"{FIG_MODELS}/fit_stats.csv",
+        alignment_rmcorr=f"{FIG_MODELS}/alignment_rmcorr.csv",
+        alignment_summary=f"{FIG_MODELS}/alignment_summary.csv",
+        task_dependence=f"{FIG_MODELS}/task_dependence.csv",
+        intuition_outcome_summary=f"{FIG_MODELS}/intuition_outcome_summary.csv",
+        codebook=config["codebook"],
+        lexicon=config["lexicon"],
+        outcomes=config["outcomes"],
+        figures=expand("results/figures/{name}.png", name=FIGURE_NAMES),
+        captions=expand("workflow/report/{name}.rst", name=FIGURE_NAMES),
+    output:
+        report(
+            "results/report/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
+    log:
+        "logs/report/report.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/report.py"
