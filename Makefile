@@ -40,7 +40,7 @@ browser:
 # Regenerate the bundled example survey (see data/raw/example/README.md).
 example: $(STAMP)
 	$(BIN)/tlsurvey simulate --participants 15 --seed 1 --wave wave1 --out data/raw/example
-	$(BIN)/tlsurvey simulate --participants 40 --seed 2 --wave wave2 --out data/raw/example
+	$(BIN)/tlsurvey simulate --participants 40 --seed 2 --wave wave2 --returning 3 --returning-seed 1 --out data/raw/example
 
 clean:
 	rm -rf results logs .snakemake

@@ -12,6 +12,7 @@ import platform
 import time
 from pathlib import Path
 
+from tlsurvey.io import write_text
 from tlsurvey.models.clmm import fit_clmm
 
 try:
@@ -65,8 +66,7 @@ def main(argv=None) -> dict:
         },
     }
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_text(json.dumps(report, indent=2) + "\n", out)
     print(
         f"CLMM fit of {fit.nobs} ratings from {args.participants} participants: "
         f"{min(times):.3f} s (best of {args.repeats}; target < 2 s, ordinal::clmm ~22 s); "

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tlsurvey.io import write_text
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,8 +82,7 @@ def main(argv=None) -> dict:
     print(f"lexicon coding: {result['lexicon_texts_per_s']:.0f} texts/s ({args.texts} texts)")
     print(f"embedding:      {result['embedding_texts_per_s']:.1f} texts/s ({args.embed} texts)")
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_text(json.dumps(result, indent=2) + "\n", out)
     return result
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tlsurvey.io import write_text
 from tlsurvey.models.clmm import fit_clmm
 from tlsurvey.models.stats import wide_ratings
 
@@ -106,8 +107,7 @@ def main(argv=None) -> dict:
         "seconds": time.perf_counter() - started,
     }
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_text(json.dumps(report, indent=2) + "\n", out)
     print(
         f"coverage of 95% CIs over {args.seeds} seeds: {report['coverage_overall']:.3f} "
         f"(lowest term {report['coverage_min_term']:.3f}); wrote {out}"

@@ -1,5 +1,8 @@
-"""Shared test fixtures: paths to the project and to ../shared (never copied into the repo)."""
+"""Shared test fixtures: paths to the project, to ../shared (never copied), and one real run."""
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,3 +21,30 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"../shared not found beside the checkout (looked in {SHARED})")
     return SHARED
+
+
+WORKFLOW_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir``; fail the test with its output when it exits non-zero."""
+    done = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True)
+    if done.returncode:
+        output = done.stdout[-3000:] + done.stderr[-3000:]
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{output}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def workflow_run(tmp_path_factory) -> Path:
+    """The whole workflow run once on the bundled example, in a copy of the project."""
+    workdir = tmp_path_factory.mktemp("workflow")
+    for name in WORKFLOW_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name)
+        else:
+            shutil.copy2(source, workdir / name)
+    snakemake(workdir)
+    return workdir

@@ -9,11 +9,13 @@ from tlsurvey import descriptives
 @pytest.fixture
 def ratings():
     rows = []
-    for participant, wave, values in [("P1", "w1", [1, 2]), ("P2", "w1", [3, None]), ("P3", "w2", [5, 4])]:
+    answers = [("P1", "w1", [1, 2]), ("P2", "w1", [3, None]), ("P3", "w2", [5, 4])]
+    for participant, wave, values in answers:
         for dimension, value in zip(["visual", "expected"], values, strict=True):
             rows.append(
-                {"participant": participant, "wave": wave, "case_study": "tissue", "source": "imagenet",
-                 "dimension": dimension, "value": value, "label": None if value is None else f"L{value}"}
+                {"participant": participant, "wave": wave, "case_study": "tissue",
+                 "source": "imagenet", "dimension": dimension, "value": value,
+                 "label": None if value is None else f"L{value}"}
             )
     df = pd.DataFrame(rows)
     df["value"] = df["value"].astype("Int64")
@@ -56,7 +58,8 @@ def test_choices_and_demographics_include_skipped():
     table = descriptives.choice_counts(choices).query("wave == 'w1'")
     assert dict(zip(table.source, table.n, strict=True)) == {"(skipped)": 1, "radimagenet": 1}
     responses = pd.DataFrame(
-        {"participant": ["P1", "P2"], "wave": "w1", "start": "", "duration_s": 1.0, "progress": 100.0,
+        {"participant": ["P1", "P2"], "wave": "w1", "start": "", "duration_s": 1.0,
+         "progress": 100.0,
          "finished": True, "role": ["PhD student", None], "ml_years": ["1-2 years", "3-5 years"],
          "ml_years_code": [2, 3]}
     )

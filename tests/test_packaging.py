@@ -1,4 +1,4 @@
-"""Packaging stays consistent: environment.yml mirrors pyproject.toml; the CLI lists its commands."""
+"""Packaging stays consistent: environment.yml mirrors pyproject; the CLI lists its commands."""
 
 import tomllib
 

@@ -51,7 +51,8 @@ ALIGN_SUMMARY = pd.DataFrame({
 OUTCOME_SUMMARY = pd.DataFrame({
     "scope": ["tissue", "xray", "pooled"], "n": [20, 21, 41], "mean_tau": [0.05, -0.21, -0.08],
     "ci_low": [-0.2, -0.44, -0.25], "ci_high": [0.3, 0.02, 0.09], "share_positive": [0.4, 0.2, 0.3],
-    "p_exact": [0.41, 0.0123, 0.6], "p_holm": [0.82, 0.037, 0.82]})
+    "p_exact": [0.41, 0.0123, 0.6], "p_holm": [0.82, 0.037, 0.82],
+    "p_method": ["exact", "exact", "Monte Carlo (20000 draws, seed 42)"]})
 
 
 @pytest.fixture(scope="session")
@@ -209,6 +210,7 @@ def test_model_sentences_match_tables(tmp_path, ingest):
     assert ("CS-xray: Kendall tau-b between a participant&#39;s expected performance and the "
             "benchmark macro-AUC of the sources: mean tau = -0.21, 95% CI [-0.44, 0.02], exact "
             "p = .012 (Holm-adjusted p = .037); positive for 20% of 21 participants.") in page
+    assert "Monte Carlo (20000 draws, seed 42) p = .60" in page
     coefs = all_tables()["coefficients"]
     row = coefs.query("model == 'expected_similarity_ordinal' and term == 'domain'").iloc[0]
     expected = text.stat("b", row.estimate, row.ci_low, row.ci_high, row.p)

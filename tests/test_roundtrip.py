@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tlsurvey import ingest
+from tlsurvey.ingest.readers import FORMATS
 
 simulate = pytest.importorskip("tlsurvey.simulate")
 
@@ -23,15 +24,6 @@ PUBLIC = {
     "salt_file": "/nonexistent/salt",
 }
 METADATA = ["start", "duration_s", "progress", "finished"]
-ALL_FORMATS = (
-    "qualtrics-csv",
-    "qualtrics-tsv",
-    "qualtrics-xlsx",
-    "limesurvey",
-    "limesurvey-csv",
-    "google-forms",
-    "spss",
-)
 
 
 def _export(paths, out: Path) -> Path:
@@ -71,7 +63,7 @@ def ingested(tmp_path_factory):
     return results
 
 
-@pytest.mark.parametrize("fmt", ALL_FORMATS)
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_gives_the_same_tables(ingested, fmt):
     if fmt not in ingested:
         pytest.skip(f"tlsurvey.simulate does not write {fmt} yet")

@@ -83,7 +83,9 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> pd.Series:
     mean = v.mean() if n else np.nan
     sd = v.std(ddof=1) if n > 1 else np.nan
     half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
-    return pd.Series({"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half})
+    return pd.Series(
+        {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
+    )
 
 
 def factor_importance(factors: pd.DataFrame) -> pd.DataFrame:

@@ -13,9 +13,11 @@ rule coding_lexicon:
         lexicon=config["lexicon"],
     output:
         matches=f"{CODING}/lexicon_matches.parquet",
-        ambiguous=f"{CODING}/ambiguous_terms.csv",
+        ambiguous=reported(f"{CODING}/ambiguous_terms.csv", "Coding"),
     log:
         "logs/coding/lexicon.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_lexicon.py"
 
@@ -27,8 +29,8 @@ rule coding_topics:
         codebook=config["codebook"],
     output:
         topics=f"{CODING}/topics.parquet",
-        info=f"{CODING}/topic_info.csv",
-        codes=f"{CODING}/topic_codes.csv",
+        info=reported(f"{CODING}/topic_info.csv", "Coding"),
+        codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
         seed=CODING_CFG.get("seed", 42),
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
@@ -36,6 +38,8 @@ rule coding_topics:
     threads: 2
     log:
         "logs/coding/topics.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_topics.py"
 
@@ -47,14 +51,16 @@ rule coding_reliability:
         codebook=config["codebook"],
         sheets=CODER_SHEETS,
     output:
-        reliability=f"{CODING}/reliability.csv",
-        auto=f"{CODING}/auto_vs_human.csv",
-        disagreements=f"{CODING}/disagreements.csv",
+        reliability=reported(f"{CODING}/reliability.csv", "Coding"),
+        auto=reported(f"{CODING}/auto_vs_human.csv", "Coding"),
+        disagreements=reported(f"{CODING}/disagreements.csv", "Coding"),
     params:
         seed=CODING_CFG.get("seed", 42),
-        privacy=config.get("privacy", {}),
+        privacy=config_section("privacy"),
     log:
         "logs/coding/reliability.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_reliability.py"
 
@@ -72,9 +78,11 @@ rule coding_codes:
         provenance=f"{CODING}/provenance.json",
     params:
         seed=CODING_CFG.get("seed", 42),
-        privacy=config.get("privacy", {}),
+        privacy=config_section("privacy"),
     log:
         "logs/coding/codes.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_codes.py"
 
@@ -86,9 +94,11 @@ rule coding_audit:
         disagreements=f"{CODING}/disagreements.csv",
         codebook=config["codebook"],
     output:
-        f"{CODING}/audit.html",
+        reported(f"{CODING}/audit.html", "Coding"),
     log:
         "logs/coding/audit.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_audit.py"
 
@@ -100,8 +110,10 @@ rule coding_qdpx:
         codebook=config["codebook"],
         responses="results/ingest/responses.parquet",
     output:
-        f"{CODING}/project.qdpx",
+        reported(f"{CODING}/project.qdpx", "Coding"),
     log:
         "logs/coding/qdpx.log",
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/coding_qdpx.py"

@@ -1,4 +1,7 @@
-"""Helpers shared by the rule files: wave look-up and paths."""
+"""Helpers shared by all stages: wave look-up, report() captions, wildcard constraints."""
+
+import json
+from pathlib import Path
 
 
 WAVES = [wave["label"] for wave in config["waves"]]
@@ -14,3 +17,14 @@ def wave_cfg(label):
 
 wildcard_constraints:
     wave="|".join(WAVES),
+
+
+def reported(path, category):
+    """``path`` as a report() item captioned by workflow/report/<stage>_<file stem>.rst."""
+    stage, stem = Path(path).parts[1], Path(path).stem
+    return report(path, caption=f"../report/{stage}_{stem}.rst", category=category)
+
+
+def config_section(name):
+    """config[name] with keys sorted: reordering the YAML must not look like a params change."""
+    return json.loads(json.dumps(config.get(name, {}), sort_keys=True))

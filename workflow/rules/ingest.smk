@@ -17,8 +17,8 @@ rule ingest_wave:
         **{name: f"results/ingest/waves/{{wave}}/{name}.parquet" for name in INGEST_WAVE_FILES},
     params:
         format=lambda wc: wave_cfg(wc.wave).get("format"),
-        privacy=config.get("privacy", {}),
-        exclusions=config.get("exclusions", {}),
+        privacy=config_section("privacy"),
+        exclusions=config_section("exclusions"),
     log:
         "logs/ingest/{wave}.log",
     conda:
@@ -32,11 +32,11 @@ rule ingest_combine:
         expand("results/ingest/waves/{wave}/{name}.parquet", wave=WAVES, name=INGEST_WAVE_FILES),
     output:
         **{name: f"results/ingest/{name}.parquet" for name in INGEST_TABLES},
-        flow="results/ingest/flow.csv",
-        excluded="results/ingest/excluded.csv",
+        flow=reported("results/ingest/flow.csv", "Data and exclusions"),
+        excluded=reported("results/ingest/excluded.csv", "Data and exclusions"),
     params:
         waves=WAVES,
-        exclusions=config.get("exclusions", {}),
+        exclusions=config_section("exclusions"),
     log:
         "logs/ingest/combine.log",
     conda:

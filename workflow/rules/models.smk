@@ -12,14 +12,14 @@ rule models_fit:
     input:
         ratings="results/ingest/ratings.parquet",
     output:
-        coefficients=f"{MODELS_DIR}/coefficients.csv",
+        coefficients=reported(f"{MODELS_DIR}/coefficients.csv", "Models"),
         coefficients_tex=f"{MODELS_DIR}/coefficients.tex",
-        random_effects=f"{MODELS_DIR}/random_effects.csv",
+        random_effects=reported(f"{MODELS_DIR}/random_effects.csv", "Models"),
         random_effects_tex=f"{MODELS_DIR}/random_effects.tex",
-        fit_stats=f"{MODELS_DIR}/fit_stats.csv",
+        fit_stats=reported(f"{MODELS_DIR}/fit_stats.csv", "Models"),
         fit_stats_tex=f"{MODELS_DIR}/fit_stats.tex",
     params:
-        models=config.get("models", {}),
+        models=config_section("models"),
     log:
         "logs/models/fit.log",
     conda:
@@ -32,14 +32,14 @@ rule models_alignment:
     input:
         ratings="results/ingest/ratings.parquet",
     output:
-        rmcorr=f"{MODELS_DIR}/alignment_rmcorr.csv",
+        rmcorr=reported(f"{MODELS_DIR}/alignment_rmcorr.csv", "Models"),
         rmcorr_tex=f"{MODELS_DIR}/alignment_rmcorr.tex",
-        participants=f"{MODELS_DIR}/alignment_participants.csv",
-        misalignment=f"{MODELS_DIR}/alignment_misalignment.csv",
-        summary=f"{MODELS_DIR}/alignment_summary.csv",
+        participants=reported(f"{MODELS_DIR}/alignment_participants.csv", "Models"),
+        misalignment=reported(f"{MODELS_DIR}/alignment_misalignment.csv", "Models"),
+        summary=reported(f"{MODELS_DIR}/alignment_summary.csv", "Models"),
         summary_tex=f"{MODELS_DIR}/alignment_summary.tex",
     params:
-        models=config.get("models", {}),
+        models=config_section("models"),
     log:
         "logs/models/alignment.log",
     conda:
@@ -52,11 +52,11 @@ rule models_task:
     input:
         choices="results/ingest/choices.parquet",
     output:
-        task_dependence=f"{MODELS_DIR}/task_dependence.csv",
+        task_dependence=reported(f"{MODELS_DIR}/task_dependence.csv", "Models"),
         task_dependence_tex=f"{MODELS_DIR}/task_dependence.tex",
-        task_choices=f"{MODELS_DIR}/task_choices.csv",
+        task_choices=reported(f"{MODELS_DIR}/task_choices.csv", "Models"),
     params:
-        models=config.get("models", {}),
+        models=config_section("models"),
     log:
         "logs/models/task.log",
     conda:
@@ -70,11 +70,11 @@ rule models_outcome:
         ratings="results/ingest/ratings.parquet",
         outcomes=config["outcomes"],
     output:
-        participants=f"{MODELS_DIR}/intuition_outcome.csv",
-        summary=f"{MODELS_DIR}/intuition_outcome_summary.csv",
+        participants=reported(f"{MODELS_DIR}/intuition_outcome.csv", "Models"),
+        summary=reported(f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"),
         summary_tex=f"{MODELS_DIR}/intuition_outcome_summary.tex",
     params:
-        models=config.get("models", {}),
+        models=config_section("models"),
     log:
         "logs/models/outcome.log",
     conda:

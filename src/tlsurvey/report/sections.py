@@ -370,7 +370,8 @@ def outcome_sentences(summary: pd.DataFrame) -> list[str]:
     return [f"{scope_label(r['scope'])}: Kendall tau-b between a participant's expected "
             f"performance and the benchmark macro-AUC of the sources: "
             + text.stat("mean tau", r["mean_tau"], r["ci_low"], r["ci_high"])
-            + f", exact {text.pval(r['p_exact'])}{holm(r)}; positive for "
+            + f", {r.get('p_method') or 'permutation'} {text.pval(r['p_exact'])}{holm(r)}; "
+            "positive for "
             f"{text.share(r['share_positive'])} of {int(r['n'])} participants."
             for _, r in summary.iterrows()]
 
