@@ -27,9 +27,10 @@ WORKFLOW_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, env=None) -> subprocess.CompletedProcess:
     """Run Snakemake in ``workdir``; fail the test with its output when it exits non-zero."""
-    done = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True)
+    done = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
+                          env=env)
     if done.returncode:
         output = done.stdout[-3000:] + done.stderr[-3000:]
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{output}")

@@ -58,11 +58,15 @@ def test_choices_and_demographics_include_skipped():
     table = descriptives.choice_counts(choices).query("wave == 'w1'")
     assert dict(zip(table.source, table.n, strict=True)) == {"(skipped)": 1, "radimagenet": 1}
     responses = pd.DataFrame(
-        {"participant": ["P1", "P2"], "wave": "w1", "start": "", "duration_s": 1.0,
-         "progress": 100.0,
-         "finished": True, "role": ["PhD student", None], "ml_years": ["1-2 years", "3-5 years"],
-         "ml_years_code": [2, 3]}
+        {"participant": ["P1", "P2", "P3"], "wave": "w1", "start": "", "duration_s": 1.0,
+         "progress": 100.0, "finished": True, "role": ["PhD student", None, "Postdoc"],
+         "ml_years": ["More than 10 years", "3-5 years", None],
+         "ml_years_code": pd.array([5, 3, None], dtype="Int64")}
     )
     demo = descriptives.demographics(responses).query("wave == 'w1'")
     assert set(demo.variable) == {"role", "ml_years"}
-    assert demo.query("variable == 'role'")["level"].tolist() == ["(skipped)", "PhD student"]
+    assert demo.query("variable == 'role'")["level"].tolist() == [
+        "(skipped)", "PhD student", "Postdoc"]
+    # ordered variables keep their scale order, skipped last
+    assert demo.query("variable == 'ml_years'")["level"].tolist() == [
+        "3-5 years", "More than 10 years", "(skipped)"]

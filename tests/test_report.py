@@ -189,7 +189,8 @@ def test_coding_and_factor_sentences_match_tables(tmp_path, ingest):
     assert f"(M = {text.num(top['mean'])}, {text.ci(top['ci_low'], top['ci_high'])})" in page
     codes, responses = all_tables()["codes"], all_tables()["responses"]
     n = codes.query("code == 'fairness_ethics'")["participant"].nunique()
-    assert f"{n} of {len(responses)} participants" in page
+    assert (f"Fairness, ethics or privacy was coded for {n} of {len(responses)} participants "
+            f"({text.pct(n, len(responses))}) by the lexicon.") in page  # no human codes here
 
 
 def test_report_rebuild_is_byte_identical(tmp_path, ingest, monkeypatch):
@@ -224,13 +225,28 @@ def test_ambiguous_terms_sentence_and_quotes_escaped(tmp_path, ingest):
     assert "the domain &lt;gap&gt;" in page and "the domain <gap>" not in page
 
 
-def test_built_report_matches_model_tables(root):
-    """After `make run`: the r_rm sentences of results/report/report.html equal the table."""
-    page = root / "results/report/report.html"
-    table_path = root / "results/models/alignment_rmcorr.csv"
-    if not (page.exists() and table_path.exists()):
-        pytest.skip("results/report/report.html not built yet (run `make run`)")
-    html_text, rm = page.read_text(encoding="utf-8"), pd.read_csv(table_path)
+def test_workflow_report_matches_its_tables(workflow_run):
+    """In a real run, the report's sentences carry the numbers of the model and coding tables."""
+    page = (workflow_run / "results/report/report.html").read_text(encoding="utf-8")
+    results = workflow_run / "results"
+    rm = pd.read_csv(results / "models/alignment_rmcorr.csv")
     for _, row in rm.iterrows():
         expected = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
-        assert str(escape(expected)) in html_text
+        assert str(escape(expected)) in page
+    coefs = pd.read_csv(results / "models/coefficients.csv")
+    fixed = coefs.query("model == 'expected_similarity_ordinal' and kind == 'fixed'")
+    assert len(fixed) == 5
+    for row in fixed.itertuples():
+        assert f"{row.term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}" in page
+    outcome = pd.read_csv(results / "models/intuition_outcome_summary.csv")
+    for row in outcome.itertuples():
+        assert text.stat("mean tau", row.mean_tau, row.ci_low, row.ci_high) in page
+    codes = pd.read_parquet(results / "coding/codes.parquet").query("code == 'fairness_ethics'")
+    n = len(pd.read_parquet(results / "ingest/responses.parquet"))
+    for origin, by in [("lexicon", "by the lexicon"), ("human", "by at least one human coder")]:
+        k = codes.loc[codes["origin"] == origin, "participant"].nunique()
+        assert f"{k} of {n} participants ({text.pct(k, n)}) {by}" in page
+    pooled = pd.read_csv(results / "coding/reliability.csv").query("code == '(all)'").iloc[0]
+    alpha = text.stat("Krippendorff's alpha", pooled.alpha, pooled.alpha_ci_low,
+                      pooled.alpha_ci_high)
+    assert str(escape(alpha)) in page

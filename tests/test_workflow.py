@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -145,3 +146,13 @@ def test_adding_a_wave_reruns_only_what_depends_on_it(workflow_run, tmp_path):
     jobs = dict(re.findall(r"^(ingest_wave|ingest_combine)\s+(\d+)$", planned, re.M))
     assert jobs == {"ingest_wave": "1", "ingest_combine": "1"}  # from the "Job stats" table
     assert "wave=wave3" in planned and "wave=wave1" not in planned and "wave=wave2" not in planned
+
+
+def test_a_new_salt_reruns_every_step_that_hashes_ids(workflow_run):
+    env = {**os.environ, "TLSURVEY_SALT": "a-different-secret"}
+    done = snakemake(workflow_run, "-n", env=env)
+    planned = done.stdout + done.stderr
+    jobs = dict(re.findall(r"^(ingest_wave|coding_reliability|coding_codes)\s+(\d+)$", planned,
+                           re.M))
+    assert jobs == {"ingest_wave": "2", "coding_reliability": "1", "coding_codes": "1"}
+    assert "a-different-secret" not in planned

@@ -64,7 +64,18 @@ def demographics(responses: pd.DataFrame) -> pd.DataFrame:
     long["level"] = long["value"].astype("string").fillna("(skipped)")
     counts = long.groupby(["wave", "variable", "level"]).size().rename("n").reset_index()
     counts["pct"] = share(counts, ["wave", "variable"])
-    return counts.sort_values(["wave", "variable", "level"], ignore_index=True)
+    # ordered variables (with a scale code) list their levels in scale order, others by name
+    scale_order = {
+        (variable, label): code
+        for variable in variables
+        if f"{variable}_code" in responses
+        for label, code in zip(responses[variable], responses[f"{variable}_code"], strict=True)
+        if not (pd.isna(label) or pd.isna(code))
+    }
+    keys = zip(counts["variable"], counts["level"], strict=True)
+    counts["_order"] = [scale_order.get(key, np.inf) for key in keys]
+    counts = counts.sort_values(["wave", "variable", "_order", "level"], ignore_index=True)
+    return counts.drop(columns="_order")
 
 
 def choice_counts(choices: pd.DataFrame) -> pd.DataFrame:

@@ -57,6 +57,7 @@ rule coding_reliability:
     params:
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/reliability.log",
     conda:
@@ -79,6 +80,7 @@ rule coding_codes:
     params:
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/codes.log",
     conda:

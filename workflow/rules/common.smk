@@ -3,8 +3,12 @@
 import json
 from pathlib import Path
 
+from tlsurvey.ingest.deidentify import salt_fingerprint
+
 
 WAVES = [wave["label"] for wave in config["waves"]]
+# Steps that hash participant ids take this as a param: a new salt reruns them.
+SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))
 
 
 def wave_cfg(label):

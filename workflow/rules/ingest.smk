@@ -18,6 +18,7 @@ rule ingest_wave:
     params:
         format=lambda wc: wave_cfg(wc.wave).get("format"),
         privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
         exclusions=config_section("exclusions"),
     log:
         "logs/ingest/{wave}.log",

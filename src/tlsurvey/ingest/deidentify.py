@@ -43,6 +43,16 @@ def get_salt(privacy: dict) -> str:
     )
 
 
+def salt_fingerprint(privacy: dict) -> str:
+    """A short one-way digest of the salt (``"none"`` when there is none), so that the workflow
+    reruns the steps that hash ids when the salt changes, without storing the salt."""
+    try:
+        salt = get_salt(privacy)
+    except InputError:
+        return "none"
+    return hashlib.sha256(f"tlsurvey-salt-fingerprint\x1f{salt}".encode()).hexdigest()[:12]
+
+
 def participant_id(wave: str, response_id: str, salt: str) -> str:
     """``P`` + first 10 hex digits of sha256(salt + wave + response_id)."""
     return "P" + hashlib.sha256(f"{salt}{wave}{response_id}".encode()).hexdigest()[:10]

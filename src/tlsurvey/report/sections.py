@@ -280,10 +280,20 @@ def codebook_table(codebook: dict | None) -> dict:
 
 
 def ethics_sentence(codes: pd.DataFrame, n_participants: int) -> str:
-    """How many participants' answers carry the fairness/ethics code."""
-    n = codes.loc[codes["code"] == "fairness_ethics", ["wave", "participant"]].drop_duplicates()
-    return (f"{len(n)} of {n_participants} participants ({text.pct(len(n), n_participants)}) "
-            "mentioned fairness or ethics in any free-text answer.")
+    """How many participants' answers carry the fairness/ethics code, per origin of the code."""
+    ethics = codes[codes["code"] == "fairness_ethics"]
+    parts = []
+    for origin, by in ETHICS_ORIGINS.items():
+        if origin in set(codes["origin"]):
+            n = len(ethics.loc[ethics["origin"] == origin, ["wave", "participant"]]
+                    .drop_duplicates())
+            parts.append(f"{n} of {n_participants} participants "
+                         f"({text.pct(n, n_participants)}) {by}")
+    return "Fairness, ethics or privacy was coded for " + "; ".join(parts) + "."
+
+
+ETHICS_ORIGINS = {"lexicon": "by the lexicon", "topic": "by a topic",
+                  "human": "by at least one human coder"}
 
 
 def reliability_sentence(rel: pd.DataFrame) -> str | None:
