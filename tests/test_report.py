@@ -237,7 +237,8 @@ def test_workflow_report_matches_its_tables(workflow_run):
     fixed = coefs.query("model == 'expected_similarity_ordinal' and kind == 'fixed'")
     assert len(fixed) == 5
     for row in fixed.itertuples():
-        assert f"{row.term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}" in page
+        sentence = f"{row.term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}"
+        assert str(escape(sentence)) in page
     outcome = pd.read_csv(results / "models/intuition_outcome_summary.csv")
     for row in outcome.itertuples():
         assert text.stat("mean tau", row.mean_tau, row.ci_low, row.ci_high) in page
