@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pandas as pd
@@ -13,7 +15,7 @@ from test_figures import CODEBOOK, all_tables, make_rmcorr
 from tlsurvey import descriptives
 from tlsurvey.figures import FIGURES, theme
 from tlsurvey.io import write_table
-from tlsurvey.report import build_report, text
+from tlsurvey.report import build_report, job_times, run_time_info, text
 
 EVIL = '<script>alert("x")</script>'
 
@@ -229,6 +231,7 @@ def test_workflow_report_matches_its_tables(workflow_run):
     """In a real run, the report's sentences carry the numbers of the model and coding tables."""
     page = (workflow_run / "results/report/report.html").read_text(encoding="utf-8")
     results = workflow_run / "results"
+    assert "Run time per rule (Snakemake job records)" in page and "<td>coding_topics</td>" in page
     rm = pd.read_csv(results / "models/alignment_rmcorr.csv")
     for _, row in rm.iterrows():
         expected = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
@@ -251,3 +254,35 @@ def test_workflow_report_matches_its_tables(workflow_run):
     alpha = text.stat("Krippendorff's alpha", pooled.alpha, pooled.alpha_ci_low,
                       pooled.alpha_ci_high)
     assert str(escape(alpha)) in page
+
+
+def test_job_times_from_snakemake_records(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    meta = tmp_path / ".snakemake" / "metadata"
+    meta.mkdir(parents=True)
+    long_name = "results/" + "/".join(["x" * 100] * 3) + ".csv"
+    records = [  # (output, rule, job hash, start, end, output exists)
+        ("results/a.csv", "fit", 1, 100.0, 104.0, True),
+        ("results/b.csv", "fit", 1, 100.5, 104.5, True),  # same job, second output
+        ("results/c.csv", "plot", 2, 105.0, 106.5, True),
+        (long_name, "plot", 3, 107.0, 108.0, True),  # record name split into @-parts
+        ("results/gone.csv", "plot", 4, 50.0, 60.0, False),
+        ("results/report.html", "report", 5, 110.0, 111.0, True),
+    ]
+    for output, rule, job, start, end, exists in records:
+        name = base64.urlsafe_b64encode(output.encode()).decode()
+        parts = [name[i:i + 200] for i in range(0, len(name), 200)]
+        path = meta.joinpath(*["@" + part for part in parts[:-1]], parts[-1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"rule": rule, "job_hash": job, "starttime": start,
+                                    "endtime": end}))
+        if exists:
+            (tmp_path / output).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / output).write_text("x")
+    times = job_times(exclude=["report"]).set_index("rule")
+    assert times.loc["fit", "jobs"] == 1 and times.loc["fit", "seconds"] == pytest.approx(4.5)
+    assert times.loc["plot", "jobs"] == 2 and times.loc["plot", "seconds"] == pytest.approx(2.5)
+    assert list(times.index) == ["fit", "plot"]
+    info = run_time_info(times.reset_index())
+    assert (info["jobs"], info["seconds"], info["wall"]) == (3, "7.0", "8.0")
+    assert run_time_info(job_times(tmp_path / "nothing")) is None

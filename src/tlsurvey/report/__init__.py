@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import os
 import platform
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -100,8 +102,57 @@ def timestamp() -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def provenance_info(inp: Inputs, config_path=None) -> dict:
-    """Package versions, config text, input hashes, lexicon hash, seeds and build time."""
+def job_times(metadata_dir=".snakemake/metadata", exclude=()) -> pd.DataFrame:
+    """Run time per rule of the jobs behind the present results, from Snakemake's job records.
+
+    Snakemake keeps one JSON record per output file (named by the url-safe base64 of its path,
+    split into ``@``-prefixed parts when long) with the job's start and end time. Records of files
+    that no longer exist and rules named in ``exclude`` are ignored; a job with several outputs
+    (same job hash) counts once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        rule, jobs, seconds (summed job run time), start and end (POSIX seconds), by start;
+        empty when there are no records (e.g. outside a workflow run).
+    """
+    jobs = {}
+    root = Path(metadata_dir)
+    for record in sorted(root.rglob("*")) if root.is_dir() else []:
+        parts = record.relative_to(root).parts
+        try:
+            name = "".join(part.removeprefix("@") for part in parts)
+            output = base64.urlsafe_b64decode(name).decode()
+            meta = json.loads(record.read_text(encoding="utf-8"))
+        except (ValueError, OSError, UnicodeDecodeError):
+            continue  # a directory part or a record in another format
+        timed = meta.get("starttime") and meta.get("endtime")
+        if not timed or meta.get("rule") in exclude or not Path(output).exists():
+            continue
+        key = (meta["rule"], meta.get("job_hash"))
+        start, end = jobs.get(key, (np.inf, -np.inf))
+        jobs[key] = (min(start, meta["starttime"]), max(end, meta["endtime"]))
+    frame = pd.DataFrame([(rule, *span) for (rule, _), span in jobs.items()],
+                         columns=["rule", "start", "end"])
+    frame["seconds"] = frame["end"] - frame["start"]
+    table = frame.groupby("rule", as_index=False).agg(
+        jobs=("seconds", "size"), seconds=("seconds", "sum"), start=("start", "min"),
+        end=("end", "max"))
+    return table.sort_values("start", ignore_index=True)
+
+
+def run_time_info(times: pd.DataFrame | None) -> dict | None:
+    """Rows and totals of :func:`job_times` for the methods section (None without records)."""
+    if times is None or times.empty:
+        return None
+    rows = [(r.rule, int(r.jobs), f"{r.seconds:.1f}") for r in times.itertuples()]
+    return {"rows": rows, "jobs": int(times["jobs"].sum()),
+            "seconds": f"{times['seconds'].sum():.1f}",
+            "wall": f"{times['end'].max() - times['start'].min():.1f}"}
+
+
+def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = None) -> dict:
+    """Package versions, config text, input hashes, lexicon hash, seeds, build and run time."""
     files = {name: str(p) for name, p in sorted(inp.paths.items()) if Path(p).is_file()}
     files.update({f"figure:{n}": str(p) for n, p in sorted(inp.figures.items())
                   if Path(p).is_file()})
@@ -120,6 +171,7 @@ def provenance_info(inp: Inputs, config_path=None) -> dict:
                   for stage in ("coding", "models") if isinstance(config.get(stage), dict)},
         "embedding": provenance.embedding_provenance(),
         "generated": timestamp(),
+        "run_time": run_time_info(times),
         "version": __version__,
     }
 
@@ -135,7 +187,7 @@ def render(context: dict) -> str:
 
 def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, str | Path] = None,
                  captions: Mapping[str, str | Path] = None, config: Mapping | None = None,
-                 config_path=None) -> Path:
+                 config_path=None, times: pd.DataFrame | None = None) -> Path:
     """Write the self-contained HTML report.
 
     Parameters
@@ -152,6 +204,8 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
         The effective workflow configuration (shown in full; seeds and lexicon read from it).
     config_path
         Config file to read when ``config`` is not given.
+    times
+        Run time per rule (:func:`job_times`), shown in the methods section when given.
 
     Returns
     -------
@@ -169,5 +223,5 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
     )
     body = sections.build_all(inp)
     context = {"title": "Transfer-learning source choice survey: analysis report",
-               "sections": body, "prov": provenance_info(inp, config_path)}
+               "sections": body, "prov": provenance_info(inp, config_path, times)}
     return write_text(render(context), out)
