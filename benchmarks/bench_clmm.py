@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tlsurvey.io import write_text
 from tlsurvey.models.clmm import fit_clmm
+from tlsurvey.provenance import peak_memory_mib
 
 try:
     from validate_coverage import FORMULA, simulated
@@ -57,6 +58,7 @@ def main(argv=None) -> dict:
         "bfgs_iterations": fit.iterations,
         "crossed_participant_source_seconds": crossed_seconds,
         "crossed_sd": crossed.sd.to_dict(),
+        "peak_memory_mib": peak_memory_mib(),
         "estimates": est,
         "truth": truth,
         "machine": {
@@ -70,7 +72,8 @@ def main(argv=None) -> dict:
     print(
         f"CLMM fit of {fit.nobs} ratings from {args.participants} participants: "
         f"{min(times):.3f} s (best of {args.repeats}; target < 2 s, ordinal::clmm ~22 s); "
-        f"crossed (1 | participant) + (1 | source): {crossed_seconds:.3f} s; wrote {out}"
+        f"crossed (1 | participant) + (1 | source): {crossed_seconds:.3f} s; "
+        f"peak memory {report['peak_memory_mib']:.0f} MiB; wrote {out}"
     )
     return report
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tlsurvey.io import write_text
+from tlsurvey.provenance import peak_memory_mib
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,11 +77,13 @@ def main(argv=None) -> dict:
         "embedding_texts_per_s": round(bench_embedding(texts.head(args.embed)), 1),
         "n_lexicon": args.texts,
         "n_embedding": args.embed,
+        "peak_memory_mib": peak_memory_mib(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
     }
     print(f"lexicon coding: {result['lexicon_texts_per_s']:.0f} texts/s ({args.texts} texts)")
     print(f"embedding:      {result['embedding_texts_per_s']:.1f} texts/s ({args.embed} texts)")
+    print(f"peak memory:    {result['peak_memory_mib']:.0f} MiB")
     out = Path(args.out)
     write_text(json.dumps(result, indent=2) + "\n", out)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from importlib import metadata
 
 from tlsurvey.config import file_sha256
@@ -36,3 +37,8 @@ def embedding_provenance() -> dict[str, str]:
 def input_hashes(paths) -> dict[str, str]:
     """sha256 of each input file, keyed by its path as given."""
     return {str(p): file_sha256(p) for p in paths}
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (for the benchmarks)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
