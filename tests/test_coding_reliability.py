@@ -99,3 +99,6 @@ def test_coder_sheet_mapping_and_errors(tmp_path):
         read_sheet(path, ["visual_similarity"], pid=lambda w, r: r)
     with pytest.raises(InputError, match="no participant salt"):
         read_sheet(path, ["robustness"])
+    other_ids = pd.DataFrame({"text_id": ["PxR_9:rationale:tissue"]})
+    with pytest.raises(InputError, match="w1_a.csv: no row names a text of the analysed"):
+        read_sheets([path], ["robustness"], other_ids, lambda w, r: f"P{w}{r}")

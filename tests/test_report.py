@@ -286,3 +286,5 @@ def test_job_times_from_snakemake_records(tmp_path, monkeypatch):
     info = run_time_info(times.reset_index())
     assert (info["jobs"], info["seconds"], info["wall"]) == (3, "7.0", "8.0")
     assert run_time_info(job_times(tmp_path / "nothing")) is None
+    later = job_times(exclude=["report"], since=105.0)
+    assert dict(zip(later["rule"], later["jobs"], strict=True)) == {"plot": 2}

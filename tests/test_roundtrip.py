@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from tlsurvey import ingest
+from tlsurvey import ingest, simulate
+from tlsurvey.coding.sheets import read_sheet
+from tlsurvey.ingest.deidentify import get_salt, participant_id
 from tlsurvey.ingest.readers import FORMATS
-
-simulate = pytest.importorskip("tlsurvey.simulate")
 
 PUBLIC = {
     "public_example_salt": True,
@@ -24,6 +25,8 @@ PUBLIC = {
     "salt_file": "/nonexistent/salt",
 }
 METADATA = ["start", "duration_s", "progress", "finished"]
+CODEBOOK = Path(__file__).parents[1] / "config" / "codebook.yaml"
+CODES = list(yaml.safe_load(CODEBOOK.read_text())["codes"])
 
 
 def _export(paths, out: Path) -> Path:
@@ -52,21 +55,34 @@ def _canonical(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
-    formats = getattr(simulate, "FORMATS", ("qualtrics-csv",))
+def simulated(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    """Format -> (directory, export) of the same simulated survey."""
     results = {}
-    for fmt in formats:
+    for fmt in simulate.FORMATS:
         out = tmp_path_factory.mktemp(fmt)
-        paths = simulate.simulate(10, 3, "w1", out, fmt)
-        wave = ingest.ingest_wave(_export(paths, out), "w1", out / "instrument.yaml", PUBLIC)
-        results[fmt] = ingest.combine([wave])
+        results[fmt] = out, _export(simulate.simulate(10, 3, "w1", out, fmt), out)
     return results
+
+
+@pytest.fixture(scope="module")
+def ingested(simulated):
+    return {fmt: ingest.combine([ingest.ingest_wave(export, "w1", out / "instrument.yaml",
+                                                    PUBLIC)])
+            for fmt, (out, export) in simulated.items()}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_coder_sheets_name_responses_as_the_export_does(simulated, ingested, fmt):
+    out, _ = simulated[fmt]
+    salt = get_salt(PUBLIC)
+    texts = ingested[fmt]["texts"]
+    for sheet in sorted((out / "coders").glob("*.csv")):
+        rows = read_sheet(sheet, CODES, lambda w, r: participant_id(w, r, salt))
+        assert rows["text_id"].isin(set(texts["text_id"])).mean() > 0.9, sheet.name
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_gives_the_same_tables(ingested, fmt):
-    if fmt not in ingested:
-        pytest.skip(f"tlsurvey.simulate does not write {fmt} yet")
     reference = _canonical(ingested["qualtrics-csv"])
     got = _canonical(ingested[fmt])
     if fmt == "google-forms":

@@ -58,12 +58,27 @@ def read_sheet(path, codes, pid: Callable[[str, str], str] | None = None) -> pd.
 
 
 def read_sheets(paths, codes, texts: pd.DataFrame, pid=None) -> pd.DataFrame:
-    """All coder sheets, keeping rows whose text is in ``texts`` (others are logged)."""
-    frames = [read_sheet(p, codes, pid) for p in paths]
+    """All coder sheets, keeping rows whose text is in ``texts`` (the others, for excluded
+    responses or empty answers, are counted in the log).
+
+    Raises
+    ------
+    InputError
+        A sheet none of whose rows names a text in ``texts``: its response ids, wave labels or
+        fields do not match the exports (or its wave is no longer in the config).
+    """
+    frames = []
+    known_ids = set(texts["text_id"])
+    for path in paths:
+        sheet = read_sheet(path, codes, pid)
+        known = sheet["text_id"].isin(known_ids)
+        if len(sheet) and not known.any():
+            raise InputError(path, "no row names a text of the analysed responses: check that "
+                             "wave, response_id, field and case_study match the exports")
+        if (~known).any():
+            log.info("%s: %d of %d rows name texts not in the texts table (excluded responses "
+                     "or empty answers) and are ignored", path, int((~known).sum()), len(sheet))
+        frames.append(sheet[known])
     sheets = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    known = sheets["text_id"].isin(set(texts["text_id"]))
-    if (~known).any():
-        log.info("coder sheets: %d rows for texts not in the texts table (excluded or empty) "
-                 "ignored", int((~known).sum()))
-    sheets = sheets[known].astype({"value": int})
+    sheets = sheets.astype({"value": int})
     return sheets.sort_values(["text_id", "code", "coder"], ignore_index=True)

@@ -102,13 +102,13 @@ def timestamp() -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def job_times(metadata_dir=".snakemake/metadata", exclude=()) -> pd.DataFrame:
+def job_times(metadata_dir=".snakemake/metadata", exclude=(), since=-np.inf) -> pd.DataFrame:
     """Run time per rule of the jobs behind the present results, from Snakemake's job records.
 
     Snakemake keeps one JSON record per output file (named by the url-safe base64 of its path,
     split into ``@``-prefixed parts when long) with the job's start and end time. Records of files
-    that no longer exist and rules named in ``exclude`` are ignored; a job with several outputs
-    (same job hash) counts once.
+    that no longer exist, rules named in ``exclude`` and jobs started before ``since`` (POSIX
+    seconds) are ignored; a job with several outputs (same job hash) counts once.
 
     Returns
     -------
@@ -132,7 +132,7 @@ def job_times(metadata_dir=".snakemake/metadata", exclude=()) -> pd.DataFrame:
         key = (meta["rule"], meta.get("job_hash"))
         start, end = jobs.get(key, (np.inf, -np.inf))
         jobs[key] = (min(start, meta["starttime"]), max(end, meta["endtime"]))
-    frame = pd.DataFrame([(rule, *span) for (rule, _), span in jobs.items()],
+    frame = pd.DataFrame([(rule, *span) for (rule, _), span in jobs.items() if span[0] >= since],
                          columns=["rule", "start", "end"])
     frame["seconds"] = frame["end"] - frame["start"]
     table = frame.groupby("rule", as_index=False).agg(

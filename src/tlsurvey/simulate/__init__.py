@@ -21,7 +21,7 @@ from pathlib import Path
 from tlsurvey.io import write_table, write_text
 from tlsurvey.simulate.instrument import instrument, instrument_yaml
 from tlsurvey.simulate.survey import simulate_ratings, simulate_wave
-from tlsurvey.simulate.writers import WRITERS
+from tlsurvey.simulate.writers import WRITERS, export_ids
 
 __all__ = ["simulate", "simulate_ratings", "simulate_wave", "instrument", "instrument_yaml",
            "cli", "FORMATS"]
@@ -59,7 +59,10 @@ def simulate(n_participants: int, seed: int, wave: str, out, fmt: str = "qualtri
         paths.append(write_table(sim[name], truth / f"{name}.csv"))
     for name in ("effects", "counts"):
         paths.append(write_text(json.dumps(sim[name], indent=2) + "\n", truth / f"{name}.json"))
+    ids = export_ids(sim["responses"], fmt)  # coder sheets name responses as the export does
     for coder, sheet in sim["coders"].items():
+        sheet = sheet[sheet["response_id"].isin(ids)]
+        sheet = sheet.assign(response_id=sheet["response_id"].map(ids))
         paths.append(write_table(sheet, out / "coders" / f"{wave}_{coder}.csv"))
     return paths
 

@@ -248,13 +248,30 @@ def write_limesurvey_csv(responses, out, wave):
     return [_delimited(rows, out / f"{wave}.csv", quoting=csv.QUOTE_ALL)]
 
 
+def _google_stamp(rec: dict) -> str:
+    """Google Forms' Timestamp of a response (it doubles as the response id)."""
+    return rec["end"].strftime("%Y/%m/%d %I:%M:%S %p") + " GMT+1"
+
+
 def write_google_forms(responses, out, wave):
     """Google Forms response CSV: Timestamp, Email Address, question text headers, labels."""
     rows = [[GOOGLE_TIMESTAMP, GOOGLE_EMAIL] + [c.text("google") for c in COLUMNS]]
     for rec in submitted(responses).to_dict("records"):
-        stamp = rec["end"].strftime("%Y/%m/%d %I:%M:%S %p") + " GMT+1"
-        rows.append([stamp, as_text(rec["email"])] + [as_text(rec[c.key]) for c in COLUMNS])
+        rows.append([_google_stamp(rec), as_text(rec["email"])]
+                    + [as_text(rec[c.key]) for c in COLUMNS])
     return [_delimited(rows, out / f"{wave}.csv", encoding="utf-8")]
+
+
+def export_ids(responses: pd.DataFrame, fmt: str) -> dict[str, str]:
+    """Simulated response id -> the response id an export in ``fmt`` carries (responses the
+    platform does not export are left out): LimeSurvey numbers responses, Google Forms has
+    only its Timestamp, Qualtrics and SPSS keep the ResponseId."""
+    if fmt.startswith("limesurvey"):
+        return {rec["response_id"]: str(rec["ls_id"]) for rec in _ls_meta(submitted(responses))}
+    if fmt == "google-forms":
+        return {rec["response_id"]: _google_stamp(rec)
+                for rec in submitted(responses).to_dict("records")}
+    return {rid: rid for rid in responses["response_id"]}
 
 
 WRITERS = {
