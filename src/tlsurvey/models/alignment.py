@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pingouin
-from scipy import stats
 
 from tlsurvey import SIMILARITY_DIMENSIONS
 from tlsurvey.models.stats import bootstrap_ci, complete, holm
@@ -98,24 +97,29 @@ def participant_spearman(
     Spearman, C. (1904). The proof and measurement of association between two things.
     American Journal of Psychology, 15, 72-101.
     """
-    rows = []
+    frames = []
     for scope, data in _scopes(wide):
-        for (pid,), sub in data.groupby(["participant"], sort=True):
-            for dim in dimensions:
-                pair = sub[[dim, outcome]].dropna()
-                rho = np.nan
-                if len(pair) >= 3 and pair[dim].nunique() > 1 and pair[outcome].nunique() > 1:
-                    rho = stats.spearmanr(pair[dim], pair[outcome]).statistic
-                rows.append(
-                    {
-                        "participant": pid,
-                        "scope": scope,
-                        "dimension": dim,
-                        "n": len(pair),
-                        "rho": rho,
-                    }
-                )
-    return pd.DataFrame(rows)
+        people = pd.Index(sorted(data["participant"].unique()), name="participant")
+        for dim in dimensions:
+            pair = data[["participant", dim, outcome]].dropna()
+            by_person = pair.groupby("participant")
+            # Spearman's rho is Pearson's r of the (average) ranks within each participant
+            ranks = pd.DataFrame({v: by_person[v].rank() for v in (dim, outcome)})
+            centred = ranks - ranks.groupby(pair["participant"]).transform("mean")
+            sums = pd.DataFrame({"xy": centred[dim] * centred[outcome], "xx": centred[dim] ** 2,
+                                 "yy": centred[outcome] ** 2}).groupby(pair["participant"]).sum()
+            sums = sums.reindex(people, fill_value=0.0)
+            n = by_person.size().reindex(people, fill_value=0)
+            valid = (n >= 3) & (sums["xx"] > 1e-12) & (sums["yy"] > 1e-12)
+            rho = (sums["xy"] / np.sqrt(sums["xx"] * sums["yy"])).where(valid)
+            frames.append(pd.DataFrame({"participant": people, "scope": scope, "dimension": dim,
+                                        "n": n.to_numpy(), "rho": rho.to_numpy()}))
+    out = pd.concat(frames, ignore_index=True)
+    order = {dim: i for i, dim in enumerate(dimensions)}
+    out["_scope"] = out.groupby("scope", sort=False).ngroup()
+    out["_dim"] = out["dimension"].map(order)
+    out = out.sort_values(["_scope", "participant", "_dim"], ignore_index=True)
+    return out.drop(columns=["_scope", "_dim"])
 
 
 def misalignment(
@@ -134,25 +138,27 @@ def misalignment(
         misaligned.
     """
     data = complete(wide, [*dimensions, outcome], "misalignment")
+    keys = ["participant", "case_study"]
     data = data.assign(similarity=data[list(dimensions)].mean(axis=1))
-    rows = []
-    for (pid, case), sub in data.groupby(["participant", "case_study"], sort=True):
-        if len(sub) < 2:
-            continue
-        sim = set(sub.loc[sub.similarity == sub.similarity.max(), "source"])
-        best = set(sub.loc[sub[outcome] == sub[outcome].max(), "source"])
-        rows.append(
-            {
-                "participant": pid,
-                "case_study": case,
-                "most_similar": ";".join(sorted(sim)),
-                "expected_best": ";".join(sorted(best)),
-                "misaligned": not sim & best,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["participant", "case_study", "most_similar", "expected_best", "misaligned"]
-    )
+    groups = data.groupby(keys)
+    data = data.assign(
+        top_similar=data["similarity"] == groups["similarity"].transform("max"),
+        top_expected=data[outcome] == groups[outcome].transform("max"),
+    )[groups["source"].transform("size") >= 2]
+    groups = data.groupby(keys, sort=True)
+
+    def joined(mask: str) -> pd.Series:
+        return data[data[mask]].groupby(keys, sort=True)["source"].agg(
+            lambda s: ";".join(sorted(s)))
+
+    out = pd.DataFrame({
+        "most_similar": joined("top_similar"),
+        "expected_best": joined("top_expected"),
+        "misaligned": ~(data["top_similar"] & data["top_expected"]).groupby(
+            [data[k] for k in keys], sort=True).any(),
+    })
+    return out.reset_index()[["participant", "case_study", "most_similar", "expected_best",
+                              "misaligned"]]
 
 
 def alignment_summary(
