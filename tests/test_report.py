@@ -15,7 +15,7 @@ from test_figures import CODEBOOK, all_tables, make_rmcorr
 from tlsurvey import descriptives
 from tlsurvey.figures import FIGURES, theme
 from tlsurvey.io import write_table
-from tlsurvey.report import build_report, job_times, run_time_info, text
+from tlsurvey.report import build_report, job_times, run_time_info, sections, text
 
 EVIL = '<script>alert("x")</script>'
 
@@ -250,6 +250,11 @@ def test_workflow_report_matches_its_tables(workflow_run):
     for origin, by in [("lexicon", "by the lexicon"), ("human", "by at least one human coder")]:
         k = codes.loc[codes["origin"] == origin, "participant"].nunique()
         assert f"{k} of {n} participants ({text.pct(k, n)}) {by}" in page
+    shift = pd.read_csv(results / "models/waves_ratings.csv")
+    assert len(shift) == 30 and str(escape(sections.rating_shift_sentence(shift))) in page
+    choices = pd.read_csv(results / "models/waves_choices.csv")
+    for sentence in sections.choice_shift_sentences(choices):
+        assert str(escape(sentence)) in page
     pooled = pd.read_csv(results / "coding/reliability.csv").query("code == '(all)'").iloc[0]
     alpha = text.stat("Krippendorff's alpha", pooled.alpha, pooled.alpha_ci_low,
                       pooled.alpha_ci_high)

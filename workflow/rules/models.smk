@@ -83,9 +83,29 @@ rule models_outcome:
         "../../scripts/models_outcome.py"
 
 
+rule models_waves:
+    input:
+        ratings="results/ingest/ratings.parquet",
+        choices="results/ingest/choices.parquet",
+    output:
+        ratings=reported(f"{MODELS_DIR}/waves_ratings.csv", "Waves"),
+        ratings_tex=f"{MODELS_DIR}/waves_ratings.tex",
+        choices=reported(f"{MODELS_DIR}/waves_choices.csv", "Waves"),
+        choices_tex=f"{MODELS_DIR}/waves_choices.tex",
+    params:
+        models=config_section("models"),
+    log:
+        "logs/models/waves.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/models_waves.py"
+
+
 rule models:
     input:
         rules.models_fit.output,
         rules.models_alignment.output,
         rules.models_task.output,
         rules.models_outcome.output,
+        rules.models_waves.output,

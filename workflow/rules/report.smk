@@ -26,6 +26,8 @@ rule report:
         alignment_summary=f"{FIG_MODELS}/alignment_summary.csv",
         task_dependence=f"{FIG_MODELS}/task_dependence.csv",
         intuition_outcome_summary=f"{FIG_MODELS}/intuition_outcome_summary.csv",
+        waves_ratings=f"{FIG_MODELS}/waves_ratings.csv",
+        waves_choices=f"{FIG_MODELS}/waves_choices.csv",
         codebook=config["codebook"],
         lexicon=config["lexicon"],
         outcomes=config["outcomes"],

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tlsurvey import SIMILARITY_DIMENSIONS
 from tlsurvey.io import read_table, write_table
-from tlsurvey.models import alignment, outcome, tables, task
+from tlsurvey.models import alignment, outcome, tables, task, waves
 from tlsurvey.models.stats import wide_ratings
 
 log = logging.getLogger("tlsurvey.models")
@@ -34,6 +34,7 @@ OUTPUTS = {
     },
     "task": {"task_dependence.csv": True, "task_choices.csv": False},
     "outcome": {"intuition_outcome.csv": False, "intuition_outcome_summary.csv": True},
+    "waves": {"waves_ratings.csv": True, "waves_choices.csv": True},
 }
 
 
@@ -45,6 +46,8 @@ CAPTIONS = {
     "alignment_summary": "Alignment of similarity and expected performance (bootstrap 95% CI)",
     "task_dependence": "Task dependence of the chosen source",
     "intuition_outcome_summary": "Expected performance vs benchmark macro-AUC (Kendall tau-b)",
+    "waves_ratings": "Ratings of each later wave vs the first wave (Mann-Whitney U, Holm)",
+    "waves_choices": "Chosen source by wave (chi-square, permutation p, Cramer's V)",
 }
 
 
@@ -167,6 +170,18 @@ def run_outcome(ratings, outcomes, outdir, config: dict | None = None) -> dict[s
     )
 
 
+def run_waves(ratings, choices, outdir, config: dict | None = None) -> dict[str, Path]:
+    """Wave comparison of ratings and choices (empty tables with a single wave)."""
+    ratings, choices = _load(ratings), _load(choices)
+    if ratings["wave"].nunique() < 2:
+        log.info("one wave: nothing to compare")
+    out = {
+        "waves_ratings": waves.rating_shift(ratings),
+        "waves_choices": waves.choice_shift(choices, seed=int((config or {}).get("seed", 42))),
+    }
+    return _write("waves", out, outdir)
+
+
 def run(ratings, choices, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
     """Run the whole models stage (see docs/outputs/models.md for the tables).
 
@@ -192,4 +207,5 @@ def run(ratings, choices, outcomes, outdir, config: dict | None = None) -> dict[
         **run_alignment(ratings, outdir, config),
         **run_task(choices, outdir, config),
         **run_outcome(ratings, outcomes, outdir, config),
+        **run_waves(ratings, choices, outdir, config),
     }

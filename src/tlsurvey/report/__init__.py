@@ -35,7 +35,7 @@ INPUTS = {
     "coding": ["codes", "topic_info", "topic_codes", "ambiguous_terms", "reliability",
                "auto_vs_human", "audit", "codebook"],
     "models": ["coefficients", "fit_stats", "alignment_rmcorr", "alignment_summary",
-               "task_dependence", "intuition_outcome_summary"],
+               "task_dependence", "intuition_outcome_summary", "waves_ratings", "waves_choices"],
     "config": ["outcomes", "lexicon"],
 }
 

@@ -412,7 +412,37 @@ def waves_section(inp) -> list[dict] | None:
         wide = by_wave.pivot_table(index=["case_study", "source", "dimension"], columns="wave",
                                    values="mean", sort=False).reset_index()
         blocks.append(table(relabel(wide.rename_axis(columns=None)), "Mean rating per wave"))
+    shift, choice = inp.table("waves_ratings"), inp.table("waves_choices")
+    if shift is not None and not shift.empty:
+        blocks += [para(rating_shift_sentence(shift)),
+                   table(relabel(shift), "Ratings of each later wave vs the first wave")]
+    if choice is not None and not choice.empty:
+        blocks += [bullets(choice_shift_sentences(choice)),
+                   table(relabel(choice), "Chosen source by wave")]
     return blocks
+
+
+def rating_shift_sentence(shift: pd.DataFrame) -> str:
+    """How many rating items differ between waves after Holm correction, and the largest shift."""
+    tested = shift.dropna(subset=["p"])
+    n_diff = int((tested["p_holm"] < 0.05).sum())
+    top = tested.loc[tested["rank_biserial"].abs().idxmax()] if len(tested) else None
+    out = (f"{n_diff} of {len(tested)} rating items differed between waves after Holm "
+           "correction (Mann-Whitney U, alpha = .05).")
+    if top is not None:
+        out += (f" Largest shift: {label(top['case_study'])}, {label(top['source'])}, "
+                f"{label(top['dimension'])} in {top['wave']} vs {top['reference_wave']}: "
+                f"rank-biserial r = {text.num(top['rank_biserial'])}, {text.pval(top['p'])}"
+                f"{holm(top)}.")
+    return out
+
+
+def choice_shift_sentences(choice: pd.DataFrame) -> list[str]:
+    """Chi-square test of the chosen source by wave, per case study."""
+    return [f"{label(r['case_study'])}: chosen source by wave, χ²({int(r['dof'])}) = "
+            f"{text.num(r['chi2'])}, permutation {text.pval(r['p_permutation'])}{holm(r)}, "
+            f"Cramér's V = {text.num(r['cramers_v'])} (n = {int(r['n'])})."
+            for _, r in choice.iterrows()]
 
 
 SECTIONS = [

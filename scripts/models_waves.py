@@ -1,0 +1,15 @@
+"""Rule models_waves: see tlsurvey.models.workflow.run_waves."""
+
+from pathlib import Path
+
+from tlsurvey.logs import setup
+from tlsurvey.models.workflow import run_waves
+
+log = setup(snakemake.log[0])
+written = run_waves(
+    snakemake.input.ratings,
+    snakemake.input.choices,
+    Path(snakemake.output.ratings).parent,
+    snakemake.params.models,
+)
+log.info("wrote %s", ", ".join(str(p) for p in written.values()))
