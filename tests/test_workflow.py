@@ -83,7 +83,7 @@ def planted_identifiers(workdir: Path, waves) -> set[str]:
         for column in IDENTIFIER_COLUMNS:
             values |= set(raw[column].dropna())
         values |= set(truth(workdir, wave, "pii.csv")["value"])
-    return {v for v in values if len(v) >= 6}
+    return {v for v in values if len(v) >= 3}
 
 
 def readable_text(path: Path) -> str:
