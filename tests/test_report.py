@@ -196,9 +196,12 @@ def test_coding_and_factor_sentences_match_tables(tmp_path, ingest):
 
 
 def test_report_rebuild_is_byte_identical(tmp_path, ingest, monkeypatch):
+    times = pd.DataFrame({"rule": ["fit"], "jobs": [1], "seconds": [2.5], "start": [1.0],
+                          "end": [3.5]})
+    assert "Run time per rule" in build(tmp_path / "timed", *ingest, times=times)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    first = build(tmp_path / "a", *ingest)
-    assert first == build(tmp_path / "b", *ingest)
+    first = build(tmp_path / "a", *ingest, times=times)
+    assert first == build(tmp_path / "b", *ingest, times=times.assign(seconds=9.0))
     assert "2026-01-01 00:00:00 UTC" in first
 
 

@@ -171,7 +171,8 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
                   for stage in ("coding", "models") if isinstance(config.get(stage), dict)},
         "embedding": provenance.embedding_provenance(),
         "generated": timestamp(),
-        "run_time": run_time_info(times),
+        # run times differ between runs: left out of a reproducible (SOURCE_DATE_EPOCH) build
+        "run_time": None if os.environ.get("SOURCE_DATE_EPOCH") else run_time_info(times),
         "version": __version__,
     }
 
