@@ -6,5 +6,9 @@ from tlsurvey import descriptives
 from tlsurvey.logs import setup
 
 log = setup(snakemake.log[0])
-written = descriptives.run(Path(snakemake.input[0]).parent, Path(snakemake.output[0]).parent)
+written = descriptives.run(
+    Path(snakemake.input.tables[0]).parent,
+    Path(snakemake.output[0]).parent,
+    snakemake.input.instruments,
+)
 log.info("wrote %s", ", ".join(str(p) for p in written.values()))

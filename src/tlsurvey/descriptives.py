@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tlsurvey.config import load_yaml
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
 from tlsurvey.io import read_table, write_table
 
 POOLED = "all"
@@ -55,15 +57,33 @@ def rating_summary(ratings: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().sort_values(keys, ignore_index=True)
 
 
-def demographics(responses: pd.DataFrame) -> pd.DataFrame:
-    """Counts and percentages of each level of each demographic variable, per wave."""
+def multiple_choice_variables(instrument_paths) -> dict[str, list[str]]:
+    """Multi-select demographic variables of the instrument maps, with their options."""
+    out = {}
+    for path in instrument_paths:
+        for item in load_yaml(path).get("demographics", []):
+            if item.get("multiple"):
+                out[item["variable"]] = list(item["options"])
+    return out
+
+
+def demographics(responses: pd.DataFrame, multiple=()) -> pd.DataFrame:
+    """Counts and percentages of each level of each demographic variable, per wave.
+
+    A variable named in ``multiple`` (multi-select; options joined by ``"; "``) counts every
+    chosen option, so its percentages of participants may sum to more than 100.
+    """
     variables = [
         c for c in responses.columns if c not in BASE_RESPONSE_COLUMNS and not c.endswith("_code")
     ]
-    long = by_wave(responses).melt(id_vars=["wave"], value_vars=variables, var_name="variable")
+    data = by_wave(responses)
+    long = data.melt(id_vars=["wave"], value_vars=variables, var_name="variable")
     long["level"] = long["value"].astype("string").fillna("(skipped)")
+    chosen = long["variable"].isin(list(multiple))
+    long["level"] = long["level"].where(~chosen, long["level"].str.split(MULTIPLE_SEPARATOR))
+    long = long.explode("level")
     counts = long.groupby(["wave", "variable", "level"]).size().rename("n").reset_index()
-    counts["pct"] = share(counts, ["wave", "variable"])
+    counts["pct"] = (100 * counts["n"] / counts["wave"].map(data.groupby("wave").size())).round(4)
     # ordered variables (with a scale code) list their levels in scale order, others by name
     scale_order = {
         (variable, label): code
@@ -72,6 +92,8 @@ def demographics(responses: pd.DataFrame) -> pd.DataFrame:
         for label, code in zip(responses[variable], responses[f"{variable}_code"], strict=True)
         if not (pd.isna(label) or pd.isna(code))
     }
+    scale_order |= {(variable, option): i for variable, options in dict(multiple).items()
+                    for i, option in enumerate(options)}
     keys = zip(counts["variable"], counts["level"], strict=True)
     counts["_order"] = [scale_order.get(key, np.inf) for key in keys]
     counts = counts.sort_values(["wave", "variable", "_order", "level"], ignore_index=True)
@@ -106,14 +128,16 @@ def factor_importance(factors: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().sort_values(["wave", "factor"], ignore_index=True)
 
 
-def run(ingest_dir, out_dir) -> dict[str, Path]:
-    """Compute every descriptive table from ``ingest_dir`` and write them to ``out_dir``."""
+def run(ingest_dir, out_dir, instruments=()) -> dict[str, Path]:
+    """Compute every descriptive table from ``ingest_dir`` and write them to ``out_dir``;
+    ``instruments`` (instrument map paths) name the multi-select variables."""
     ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
     ratings = read_table(ingest_dir / "ratings.parquet")
+    multiple = multiple_choice_variables(instruments)
     tables = {
         "likert": likert_counts(ratings),
         "rating_summary": rating_summary(ratings),
-        "demographics": demographics(read_table(ingest_dir / "responses.parquet")),
+        "demographics": demographics(read_table(ingest_dir / "responses.parquet"), multiple),
         "choices": choice_counts(read_table(ingest_dir / "choices.parquet")),
         "factors": factor_importance(read_table(ingest_dir / "factors.parquet")),
     }

@@ -3,7 +3,10 @@ DESCRIPTIVES = ["likert", "rating_summary", "demographics", "choices", "factors"
 
 rule descriptives:
     input:
-        expand("results/ingest/{table}.parquet", table=["ratings", "responses", "choices", "factors"]),
+        tables=expand(
+            "results/ingest/{table}.parquet", table=["ratings", "responses", "choices", "factors"]
+        ),
+        instruments=sorted({wave_cfg(wave)["instrument"] for wave in WAVES}),
     output:
         [
             report(

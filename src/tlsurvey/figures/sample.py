@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey.figures import theme
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
 
 BASE = {"participant", "wave", "start", "duration_s", "progress", "finished"}
 
@@ -20,17 +21,24 @@ def variable_levels(instrument: Mapping | None) -> dict[str, list[str] | None]:
     for item in (instrument or {}).get("demographics", []):
         scale = scales.get(item.get("scale"))
         out[item["variable"]] = [k for k, _ in sorted(scale.items(), key=lambda kv: kv[1])] \
-            if scale else None
+            if scale else item.get("options")
     return out
+
+
+def multiple_choice(instrument: Mapping | None) -> set[str]:
+    """Multi-select demographic variables (``multiple: true``) of the instrument."""
+    return {item["variable"] for item in (instrument or {}).get("demographics", [])
+            if item.get("multiple")}
 
 
 def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     """Horizontal bars of participants per level, one panel per demographic variable.
 
-    Ordered variables keep their scale order; others are sorted by frequency. Every bar has
-    ``gid`` ``"<variable>/<level>"``.
+    Ordered variables keep their scale order and multi-select variables their option order
+    (each chosen option counts); others are sorted by frequency. Every bar has ``gid``
+    ``"<variable>/<level>"``.
     """
-    levels = variable_levels(instrument)
+    levels, multiple = variable_levels(instrument), multiple_choice(instrument)
     variables = [v for v in levels if v in responses.columns] or [
         c for c in responses.columns if c not in BASE and not c.endswith("_code")]
     if responses.empty or not variables:
@@ -39,7 +47,10 @@ def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     nrows = int(np.ceil(len(variables) / ncols))
     fig, axes = theme.figure(nrows, ncols, theme.DOUBLE, 1.5 * nrows + 0.3)
     for ax, var in zip(axes.flat, variables, strict=False):
-        counts = responses[var].astype("string").fillna("(skipped)").value_counts()
+        answers = responses[var].astype("string").fillna("(skipped)")
+        if var in multiple:
+            answers = answers.str.split(MULTIPLE_SEPARATOR).explode()
+        counts = answers.value_counts()
         order = levels.get(var) or sorted(counts.index, key=lambda k: (-counts[k], k))
         order = [lvl for lvl in order if lvl in counts.index or levels.get(var)]
         order += [lvl for lvl in counts.index if lvl not in order]

@@ -15,6 +15,7 @@ import pandas as pd
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.readers import RawExport, _norm
 
+MULTIPLE_SEPARATOR = "; "  # between the chosen options of a multi-select answer
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n", ""}
 
@@ -64,6 +65,39 @@ def parse_bool(text: str) -> bool:
     return value in _TRUE or value not in _FALSE
 
 
+def parse_multiple(value: str, options: list[str], value_labels: dict | None = None):
+    """The options chosen in a multi-select answer, joined by ``"; "`` in the order of
+    ``options`` (None when empty).
+
+    Platforms join the chosen options with commas (Google Forms ``"CT, MRI"``; Qualtrics
+    ``"CT,MRI"`` or, with numeric values, ``"1,3"``). Options are matched longest first, so an
+    option may itself contain a comma; a 1-based number stands for that option.
+
+    Raises
+    ------
+    ValueError
+        A part that is no option (for example an "Other" answer not listed in ``options``).
+    """
+    chosen, rest = set(), value.strip()
+    longest_first = sorted(options, key=len, reverse=True)
+    while rest:
+        option = next((o for o in longest_first if _norm(rest[:len(o)]) == _norm(o)
+                       and rest[len(o):len(o) + 1] in ("", ",", ";")), None)
+        size = len(option) if option else len(rest.split(",")[0])
+        if option is None:
+            token = rest[:size].strip()
+            token = (value_labels or {}).get(token, token)
+            if token.isdigit() and 1 <= int(token) <= len(options):
+                option = options[int(token) - 1]
+            elif token in options:
+                option = token
+            else:
+                raise ValueError(f"unknown option {token!r}; options are {', '.join(options)}")
+        chosen.add(option)
+        rest = rest[size:].lstrip(",; ")
+    return MULTIPLE_SEPARATOR.join(o for o in options if o in chosen) or None
+
+
 def instrument_columns(instrument: dict) -> list[tuple[str, str]]:
     """(section, column) for every export column the instrument uses, identifiers excluded."""
     pairs = [("metadata", c) for c in instrument.get("metadata", {}).values()]
@@ -81,6 +115,11 @@ def check_instrument(instrument: dict, path) -> None:
                 raise InputError(
                     path, f"{section}: unknown scale {item['scale']!r}", column=item["column"]
                 )
+    for item in instrument.get("demographics", []):
+        if bool(item.get("multiple")) != ("options" in item) or (item.get("multiple")
+                                                                   and "scale" in item):
+            raise InputError(path, "demographics: a multi-select item needs `multiple: true` "
+                             "and `options`, and no scale", column=item["column"])
     identifiers = set(instrument.get("identifiers", []))
     for section, column in instrument_columns(instrument):
         if section != "metadata" and column in identifiers:
@@ -239,6 +278,10 @@ def _demographics(m: _Mapper, items: list[dict]) -> pd.DataFrame:
             codes = _scaled(m, item["column"], item["scale"])
             out[var] = m.scales[item["scale"]].label_array(codes)
             out[f"{var}_code"] = pd.array(codes, "Int64")
+        elif item.get("multiple"):
+            options = item["options"]
+            values = m.each(item["column"], lambda v, lab, o=options: parse_multiple(v, o, lab))
+            out[var] = pd.array(values, "string")
         else:
             values = m.each(item["column"], lambda v, lab: (lab or {}).get(v.strip(), v.strip()))
             out[var] = pd.array([v or None for v in values], "string")
