@@ -120,3 +120,20 @@ def test_cli_input_errors(shared, capsys):
     assert main(["fit", "rating ~ temp + (1 | judge)", "--data", "missing.csv"]) == 1
     assert main(["fit", "rating ~ temp + (temp | judge)", "--data", data]) == 1
     assert "CLMM supports" in capsys.readouterr().err
+
+
+def test_singular_fit_is_flagged(shared):
+    from tlsurvey.models import fit
+    from tlsurvey.models.stats import wide_ratings
+    from tlsurvey.models.tables import fit_stats
+    from tlsurvey.simulate.survey import simulate_ratings
+
+    # the simulator plants no source effect beyond the similarity ratings: with seed 7 the
+    # source variance is estimated at the boundary, as lme4 would flag with isSingular()
+    wide = wide_ratings(simulate_ratings(40, 7))
+    formula = "expected ~ visual + semantic + embedding + domain + case_study + (1 | participant)"
+    assert not fit_stats(fit(formula, wide, "ordinal"))["singular"]
+    crossed = fit(formula + " + (1 | source)", wide, "ordinal")
+    assert fit_stats(crossed)["singular"] and crossed.random["sd"].iloc[1] < 1e-4
+    sleep = pd.read_csv(shared / "reference" / "sleepstudy.csv")
+    assert not fit_stats(fit("Reaction ~ Days + (Days | Subject)", sleep, "gaussian"))["singular"]

@@ -1,5 +1,6 @@
 """Packaging stays consistent: environment.yml mirrors pyproject; the CLI lists its commands."""
 
+import shutil
 import tomllib
 
 import yaml
@@ -25,3 +26,25 @@ def test_cli_lists_every_command(capsys):
     for name in cli.COMMANDS:
         assert name in out
     assert cli.main(["no-such-command"]) == 2
+
+
+def test_code_digest_follows_each_stage_code(tmp_path, monkeypatch):
+    from tlsurvey import provenance
+
+    package = tmp_path / "tlsurvey"
+    shutil.copytree(provenance.PACKAGE_DIR, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", package)
+
+    def digests():
+        return {stage: provenance.code_digest(stage) for stage in ("models", "coding")}
+
+    before = digests()
+    assert before == digests() and len(before["models"]) == 12
+    with (package / "models" / "alignment.py").open("a") as f:
+        f.write("\n# changed\n")
+    changed = digests()
+    assert changed["models"] != before["models"] and changed["coding"] == before["coding"]
+    with (package / "io.py").open("a") as f:  # shared code: every stage reruns
+        f.write("\n# changed\n")
+    assert all(digests()[s] != changed[s] for s in changed)

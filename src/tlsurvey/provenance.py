@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import resource
 from importlib import metadata
+from pathlib import Path
 
 from tlsurvey.config import file_sha256
 
@@ -42,3 +44,24 @@ def input_hashes(paths) -> dict[str, str]:
 def peak_memory_mib() -> float:
     """Peak resident memory of this process so far, in MiB (for the benchmarks)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+PACKAGE_DIR = Path(__file__).parent
+SHARED_CODE = ("__init__.py", "config.py", "errors.py", "io.py", "logs.py", "schemas")
+
+
+def code_digest(*parts: str) -> str:
+    """Short sha256 of the library code of a stage: the named modules or subpackages of
+    ``tlsurvey`` (with their templates and schemas) plus the modules every stage shares.
+
+    The workflow passes it to each rule as a param, so a change to a stage's code reruns it.
+    """
+    digest = hashlib.sha256()
+    for part in (*parts, *SHARED_CODE):
+        path = PACKAGE_DIR / part
+        files = sorted(f for f in path.rglob("*") if f.suffix in {".py", ".j2", ".json"}) \
+            if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]

@@ -14,6 +14,8 @@ rule coding_lexicon:
     output:
         matches=f"{CODING}/lexicon_matches.parquet",
         ambiguous=reported(f"{CODING}/ambiguous_terms.csv", "Coding"),
+    params:
+        code=CODE["coding"],
     log:
         "logs/coding/lexicon.log",
     conda:
@@ -32,6 +34,7 @@ rule coding_topics:
         info=reported(f"{CODING}/topic_info.csv", "Coding"),
         codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
+        code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
         cache=CODING_CFG.get("embedding_cache", "results/cache/embeddings"),
@@ -55,6 +58,7 @@ rule coding_reliability:
         auto=reported(f"{CODING}/auto_vs_human.csv", "Coding"),
         disagreements=reported(f"{CODING}/disagreements.csv", "Coding"),
     params:
+        code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
@@ -78,6 +82,7 @@ rule coding_codes:
         codes=f"{CODING}/codes.parquet",
         provenance=f"{CODING}/provenance.json",
     params:
+        code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
@@ -97,6 +102,8 @@ rule coding_audit:
         codebook=config["codebook"],
     output:
         reported(f"{CODING}/audit.html", "Coding"),
+    params:
+        code=CODE["coding"],
     log:
         "logs/coding/audit.log",
     conda:
@@ -113,6 +120,8 @@ rule coding_qdpx:
         responses="results/ingest/responses.parquet",
     output:
         reported(f"{CODING}/project.qdpx", "Coding"),
+    params:
+        code=CODE["coding"],
     log:
         "logs/coding/qdpx.log",
     conda:

@@ -4,9 +4,19 @@ import json
 from pathlib import Path
 
 from tlsurvey.ingest.deidentify import salt_fingerprint
+from tlsurvey.provenance import code_digest
 
 
 WAVES = [wave["label"] for wave in config["waves"]]
+# Each rule takes the digest of its stage's library code as a param: changed code reruns it.
+CODE = {
+    "ingest": code_digest("ingest"),
+    "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
+    "coding": code_digest("coding", "provenance.py"),
+    "models": code_digest("models"),
+    "figures": code_digest("figures", "ingest/mapping.py"),
+    "report": code_digest("report", "templates", "provenance.py"),
+}
 # Steps that hash participant ids take this as a param: a new salt reruns them.
 SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))
 

@@ -16,6 +16,8 @@ rule descriptives:
             )
             for name in DESCRIPTIVES
         ],
+    params:
+        code=CODE["descriptives"],
     log:
         "logs/descriptives/descriptives.log",
     conda:

@@ -65,6 +65,7 @@ for fig_name, (fig_category, fig_inputs) in FIGURE_SPECS.items():
             ),
             pdf=f"results/figures/{fig_name}.pdf",
         params:
+            code=CODE["figures"],
             name=fig_name,
         log:
             f"logs/figures/{fig_name}.log",

@@ -16,6 +16,7 @@ rule ingest_wave:
     output:
         **{name: f"results/ingest/waves/{{wave}}/{name}.parquet" for name in INGEST_WAVE_FILES},
     params:
+        code=CODE["ingest"],
         format=lambda wc: wave_cfg(wc.wave).get("format"),
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
@@ -36,6 +37,7 @@ rule ingest_combine:
         flow=reported("results/ingest/flow.csv", "Data and exclusions"),
         excluded=reported("results/ingest/excluded.csv", "Data and exclusions"),
     params:
+        code=CODE["ingest"],
         waves=WAVES,
         exclusions=config_section("exclusions"),
     log:

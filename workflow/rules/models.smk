@@ -19,6 +19,7 @@ rule models_fit:
         fit_stats=reported(f"{MODELS_DIR}/fit_stats.csv", "Models"),
         fit_stats_tex=f"{MODELS_DIR}/fit_stats.tex",
     params:
+        code=CODE["models"],
         models=config_section("models"),
     log:
         "logs/models/fit.log",
@@ -39,6 +40,7 @@ rule models_alignment:
         summary=reported(f"{MODELS_DIR}/alignment_summary.csv", "Models"),
         summary_tex=f"{MODELS_DIR}/alignment_summary.tex",
     params:
+        code=CODE["models"],
         models=config_section("models"),
     log:
         "logs/models/alignment.log",
@@ -56,6 +58,7 @@ rule models_task:
         task_dependence_tex=f"{MODELS_DIR}/task_dependence.tex",
         task_choices=reported(f"{MODELS_DIR}/task_choices.csv", "Models"),
     params:
+        code=CODE["models"],
         models=config_section("models"),
     log:
         "logs/models/task.log",
@@ -74,6 +77,7 @@ rule models_outcome:
         summary=reported(f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"),
         summary_tex=f"{MODELS_DIR}/intuition_outcome_summary.tex",
     params:
+        code=CODE["models"],
         models=config_section("models"),
     log:
         "logs/models/outcome.log",
@@ -93,6 +97,7 @@ rule models_waves:
         choices=reported(f"{MODELS_DIR}/waves_choices.csv", "Waves"),
         choices_tex=f"{MODELS_DIR}/waves_choices.tex",
     params:
+        code=CODE["models"],
         models=config_section("models"),
     log:
         "logs/models/waves.log",

@@ -39,6 +39,8 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
+    params:
+        code=CODE["report"],
     log:
         "logs/report/report.log",
     conda:

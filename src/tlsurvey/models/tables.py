@@ -66,8 +66,18 @@ def random_effects(result, model: str = "") -> pd.DataFrame:
     return result.random.assign(model=model)[["model", "group", "term", "variance", "sd", "cor"]]
 
 
+def is_singular(result, tol: float = 1e-4) -> bool:
+    """Singular fit, as lme4's ``isSingular``: a random-effect SD (relative to the residual SD
+    of a linear model) below ``tol``, or a random-effect correlation of +-1."""
+    random = result.random[result.random["group"] != "Residual"]
+    scale = 1.0 if isinstance(result, CLMMResult) else result.residual_sd
+    near_one = random["cor"].abs() > 1 - tol if "cor" in random else False
+    return bool((random["sd"] / scale < tol).any() or np.any(near_one))
+
+
 def fit_stats(result, model: str = "") -> dict:
-    """One row of fit statistics: n, groups, logLik, AIC, R2 (Nakagawa), ICC, convergence."""
+    """One row of fit statistics: n, groups, logLik, AIC, R2 (Nakagawa), ICC, convergence,
+    singular fit."""
     ordinal = isinstance(result, CLMMResult)
     r2m, r2c = result.r2
     icc = float(result.icc.sum()) if ordinal else result.icc
@@ -87,6 +97,7 @@ def fit_stats(result, model: str = "") -> dict:
         "icc": icc,
         "residual_sd": math.sqrt(result.residual_variance) if ordinal else result.residual_sd,
         "converged": bool(result.converged),
+        "singular": is_singular(result),
     }
 
 

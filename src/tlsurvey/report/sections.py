@@ -257,6 +257,10 @@ def models_section(inp) -> list[dict]:
     if fit is not None:
         failed = fit[fit["error"].fillna("").astype(str) != ""] if "error" in fit else fit.iloc[:0]
         blocks += [note(f"Model {r['model']} failed: {r['error']}") for _, r in failed.iterrows()]
+        singular = fit[fit["singular"].fillna(False).astype(bool)] if "singular" in fit else []
+        blocks += [note(f"Model {r['model']}: singular fit (a random-effect variance is "
+                        "estimated at zero, or a correlation at +-1); consider dropping that "
+                        "random term.") for _, r in singular.iterrows()]
         blocks.append(table(fit, "Model fit statistics", 3))
     blocks += [h3("Are similarity and expected performance aligned?"),
                figure(inp, "similarity_expected")]
