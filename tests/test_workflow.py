@@ -156,3 +156,8 @@ def test_a_new_salt_reruns_every_step_that_hashes_ids(workflow_run):
                            re.M))
     assert jobs == {"ingest_wave": "2", "coding_reliability": "1", "coding_codes": "1"}
     assert "a-different-secret" not in planned
+
+
+def test_workflow_passes_snakemake_lint(root):
+    done = snakemake(root, "--lint")
+    assert "Congratulations, your workflow is in a good condition!" in done.stdout + done.stderr

@@ -8,7 +8,7 @@ from tlsurvey.provenance import code_digest
 
 
 WAVES = [wave["label"] for wave in config["waves"]]
-# Each rule takes the digest of its stage's library code as a param: changed code reruns it.
+# Digest of each stage's library code, passed to its rules as a param (new code reruns them).
 CODE = {
     "ingest": code_digest("ingest"),
     "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
