@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from tlsurvey.config import load_yaml
-from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
 from tlsurvey.io import read_table, write_table
 
 POOLED = "all"
@@ -55,16 +55,6 @@ def rating_summary(ratings: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.reset_index().sort_values(keys, ignore_index=True)
-
-
-def multiple_choice_variables(instrument_paths) -> dict[str, list[str]]:
-    """Multi-select demographic variables of the instrument maps, with their options."""
-    out = {}
-    for path in instrument_paths:
-        for item in load_yaml(path).get("demographics", []):
-            if item.get("multiple"):
-                out[item["variable"]] = list(item["options"])
-    return out
 
 
 def demographics(responses: pd.DataFrame, multiple=()) -> pd.DataFrame:
@@ -133,7 +123,8 @@ def run(ingest_dir, out_dir, instruments=()) -> dict[str, Path]:
     ``instruments`` (instrument map paths) name the multi-select variables."""
     ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
     ratings = read_table(ingest_dir / "ratings.parquet")
-    multiple = multiple_choice_variables(instruments)
+    multiple = {var: options for path in instruments
+                for var, options in multiple_choice_options(load_yaml(path)).items()}
     tables = {
         "likert": likert_counts(ratings),
         "rating_summary": rating_summary(ratings),

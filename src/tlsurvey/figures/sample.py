@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey.figures import theme
-from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
 
 BASE = {"participant", "wave", "start", "duration_s", "progress", "finished"}
 
@@ -25,12 +25,6 @@ def variable_levels(instrument: Mapping | None) -> dict[str, list[str] | None]:
     return out
 
 
-def multiple_choice(instrument: Mapping | None) -> set[str]:
-    """Multi-select demographic variables (``multiple: true``) of the instrument."""
-    return {item["variable"] for item in (instrument or {}).get("demographics", [])
-            if item.get("multiple")}
-
-
 def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     """Horizontal bars of participants per level, one panel per demographic variable.
 
@@ -38,7 +32,7 @@ def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     (each chosen option counts); others are sorted by frequency. Every bar has ``gid``
     ``"<variable>/<level>"``.
     """
-    levels, multiple = variable_levels(instrument), multiple_choice(instrument)
+    levels, multiple = variable_levels(instrument), multiple_choice_options(instrument or {})
     variables = [v for v in levels if v in responses.columns] or [
         c for c in responses.columns if c not in BASE and not c.endswith("_code")]
     if responses.empty or not variables:

@@ -98,6 +98,13 @@ def parse_multiple(value: str, options: list[str], value_labels: dict | None = N
     return MULTIPLE_SEPARATOR.join(o for o in options if o in chosen) or None
 
 
+def multiple_choice_options(instrument: dict) -> dict[str, list[str]]:
+    """Multi-select demographic variables (``multiple: true``) of an instrument map, with
+    their options in display order."""
+    return {item["variable"]: list(item["options"])
+            for item in instrument.get("demographics", []) if item.get("multiple")}
+
+
 def instrument_columns(instrument: dict) -> list[tuple[str, str]]:
     """(section, column) for every export column the instrument uses, identifiers excluded."""
     pairs = [("metadata", c) for c in instrument.get("metadata", {}).values()]
