@@ -21,8 +21,6 @@ from pathlib import Path
 
 from tlsurvey.config import load_yaml
 
-STEPS = ("lexicon", "topics", "reliability", "codes", "audit", "qdpx")
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tlsurvey code", description="Code free-text answers.")

@@ -59,8 +59,7 @@ def _select(name: str, label: str, values) -> str:
             f'<option value="">all</option>{options}</select></label> ')
 
 
-def _text_block(row, codes: pd.DataFrame, codebook: dict, disagree: dict) -> str:
-    mine = codes[codes["text_id"] == row.text_id]
+def _text_block(row, mine: pd.DataFrame, codebook: dict, disagree: dict) -> str:
     spans = [{**s, "code": c.code, "origin": c.origin} for c in mine.itertuples()
              if c.origin != "topic" for s in json.loads(c.evidence)]  # topics: chips only
     chips = "".join(
@@ -92,7 +91,9 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
     filters = (_select("f-code", "code", list(codebook))
                + _select("f-participant", "participant", sorted(texts["participant"].unique()))
                + _select("f-case", "case study", cases))
-    body = "\n".join(_text_block(r, codes, codebook, disagree) for r in order.itertuples())
+    by_text = dict(list(codes.groupby("text_id", sort=False)))
+    body = "\n".join(_text_block(r, by_text.get(r.text_id, codes.iloc[:0]), codebook, disagree)
+                     for r in order.itertuples())
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{STYLE}{css}</style><script>{SCRIPT}</script></head><body>"
             f"<h1>{escape(title)}</h1><p>{len(texts)} texts, {len(disagree)} with disagreements "

@@ -67,9 +67,6 @@ class Lexicon:
     def code_of(self, term_id: str) -> str | None:
         return self.terms[term_id]["code"]
 
-    def ambiguous_terms(self) -> list[str]:
-        return sorted(t for t, spec in self.terms.items() if spec.get("ambiguous"))
-
     def matchers(self) -> tuple[PhraseMatcher, Matcher]:
         """PhraseMatcher and Matcher over NORM, match ids = term ids (built once)."""
         if self._matchers is None:
@@ -151,10 +148,10 @@ def _negation_cues(lexicon: Lexicon) -> dict:
     neg = lexicon.negation
     return {
         "size": neg["window"],
-        "breakers": {" ".join(norms(b)) for b in neg["breakers"]},
-        "before": [" ".join(norms(c)) for c in neg["before"]],
-        "after": [" ".join(norms(c)) for c in neg["after"]],
-        "exceptions": [" ".join(norms(c)) for c in neg.get("exceptions", [])],
+        "breakers": {_lemma(b) for b in neg["breakers"]},
+        "before": [_lemma(c) for c in neg["before"]],
+        "after": [_lemma(c) for c in neg["after"]],
+        "exceptions": [_lemma(c) for c in neg.get("exceptions", [])],
     }
 
 

@@ -104,18 +104,18 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     matches = read_table(matches_path)
     rows, embedding = codes.lexicon_rows(matches), embedding_provenance()
+    topic_method = None
     if topics_path:
-        topics = read_table(topics_path)
-        rows += codes.topic_rows(topics, read_table(topic_info_path), texts)
+        topics, info = read_table(topics_path), read_table(topic_info_path)
+        rows += codes.topic_rows(topics, info, texts)
         embedding = topics[list(embedding)].iloc[0].to_dict() if len(topics) else embedding
+        topic_method = info["method"].iloc[0]
     rows += codes.human_rows(_sheets(coder_paths, codebook, texts, privacy), texts)
     lexicon_sha = str(matches["lexicon_sha256"].iloc[0]) if len(matches) else None
     provenance = {"lexicon_sha256": lexicon_sha, "seed": seed, **embedding}
     table = codes.build_codes(texts, rows, provenance)
     write_table(table, out_dir / "codes.parquet")
-    record = {**provenance, "topic_method": (read_table(topic_info_path)["method"].iloc[0]
-                                             if topic_info_path else None),
-              "packages": package_versions()}
+    record = {**provenance, "topic_method": topic_method, "packages": package_versions()}
     write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
                out_dir / "provenance.json")
     return table

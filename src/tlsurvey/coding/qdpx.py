@@ -18,12 +18,12 @@ from lxml import etree
 
 from tlsurvey import __version__
 from tlsurvey.coding.codebook import color
+from tlsurvey.coding.codes import ORIGINS
 from tlsurvey.io import write_bytes
 
 NS = "urn:QDA-XML:project:1.0"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tlsurvey/refi-qda")
 SKIP_VARIABLES = {"participant", "start", "duration_s", "progress", "finished"}
-ORIGINS = ("lexicon", "topic", "human")
 
 
 def guid(kind: str, key: str) -> str:

@@ -13,16 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from tlsurvey.errors import InputError
+from tlsurvey.ingest.deidentify import text_id
 
 log = logging.getLogger(__name__)
 KEY = ["wave", "response_id", "field", "case_study"]
 COLUMNS = ["text_id", "coder", "code", "value", "start", "end"]
-
-
-def text_id(participant: str, field: str, case_study) -> str:
-    """``<participant>:<field>[:<case_study>]`` as in the texts table."""
-    case = f":{case_study}" if isinstance(case_study, str) and case_study else ""
-    return f"{participant}:{field}{case}"
 
 
 def _map_ids(sheet: pd.DataFrame, pid: Callable[[str, str], str]) -> pd.Series:

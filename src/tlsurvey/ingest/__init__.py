@@ -21,7 +21,14 @@ import pandas as pd
 
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
-from tlsurvey.ingest.deidentify import REDACTIONS, get_salt, key_hash, participant_id, scrub
+from tlsurvey.ingest.deidentify import (
+    REDACTIONS,
+    get_salt,
+    key_hash,
+    participant_id,
+    scrub,
+    text_id,
+)
 from tlsurvey.ingest.exclusions import DEFAULTS as EXCLUSION_DEFAULTS
 from tlsurvey.ingest.exclusions import duplicates, flag, flow
 from tlsurvey.ingest.mapping import check_instrument, map_export
@@ -210,8 +217,8 @@ def ingest_wave(
         frame.insert(0, "participant", frame["row"].map(by_row))
         frame.insert(1, "wave", wave)
         if name == "texts":
-            case = frame["case_study"].map(lambda c: f":{c}" if isinstance(c, str) and c else "")
-            frame.insert(0, "text_id", frame["participant"] + ":" + frame["field"] + case)
+            frame.insert(0, "text_id", [text_id(*key) for key in zip(
+                frame["participant"], frame["field"], frame["case_study"], strict=True)])
         extra = [c for c in frame.columns if c not in _COLUMNS[name] and c not in meta.columns]
         tables[name] = frame.rename(columns={"row": "response_row"})[
             [*_COLUMNS[name], *extra, "response_row"]

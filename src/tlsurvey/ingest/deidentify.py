@@ -58,6 +58,12 @@ def participant_id(wave: str, response_id: str, salt: str) -> str:
     return "P" + hashlib.sha256(f"{salt}{wave}{response_id}".encode()).hexdigest()[:10]
 
 
+def text_id(participant: str, field: str, case_study) -> str:
+    """Id of a free-text answer: ``<participant>:<field>[:<case_study>]``."""
+    case = f":{case_study}" if isinstance(case_study, str) and case_study else ""
+    return f"{participant}:{field}{case}"
+
+
 def key_hash(value: str, salt: str) -> str:
     """Salted hash of an identifier (e-mail, external reference, response id) for duplicate
     detection across waves; ``""`` for an empty value."""
