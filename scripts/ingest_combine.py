@@ -9,7 +9,7 @@ log = setup(snakemake.log[0])
 from tlsurvey import ingest  # noqa: E402
 
 wave_dirs = [Path(snakemake.input[0]).parent.parent / wave for wave in snakemake.params.waves]
-exclusions = {**ingest.EXCLUSION_DEFAULTS, **snakemake.params.exclusions}
+exclusions = ingest.exclusion_settings(snakemake.params.exclusions)
 results = [ingest.WaveResult.read(d) for d in wave_dirs]
 tables = ingest.combine(results, exclusions["duplicates"], exclusions["cross_wave_identity"])
 written = ingest.write_outputs(tables, Path(snakemake.output.flow).parent)

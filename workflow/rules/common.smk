@@ -14,7 +14,7 @@ CODE = {
     "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
     "coding": code_digest("coding", "provenance.py"),
     "models": code_digest("models"),
-    "figures": code_digest("figures", "ingest/mapping.py"),
+    "figures": code_digest("figures", "descriptives.py", "ingest/mapping.py"),
     "report": code_digest("report", "templates", "provenance.py"),
 }
 # Steps that hash participant ids take this as a param: a new salt reruns them.

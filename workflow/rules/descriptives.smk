@@ -8,14 +8,7 @@ rule descriptives:
         ),
         instruments=sorted({wave_cfg(wave)["instrument"] for wave in WAVES}),
     output:
-        [
-            report(
-                f"results/descriptives/{name}.csv",
-                caption=f"../report/descriptives_{name}.rst",
-                category="Descriptives",
-            )
-            for name in DESCRIPTIVES
-        ],
+        [reported(f"results/descriptives/{name}.csv", "Descriptives") for name in DESCRIPTIVES],
     params:
         code=CODE["descriptives"],
     log:

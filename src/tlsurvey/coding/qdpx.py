@@ -16,14 +16,14 @@ import zipfile
 import pandas as pd
 from lxml import etree
 
-from tlsurvey import __version__
+from tlsurvey import RESPONSE_COLUMNS, __version__
 from tlsurvey.coding.codebook import color
 from tlsurvey.coding.codes import ORIGINS
 from tlsurvey.io import write_bytes
 
 NS = "urn:QDA-XML:project:1.0"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tlsurvey/refi-qda")
-SKIP_VARIABLES = {"participant", "start", "duration_s", "progress", "finished"}
+SKIP_VARIABLES = set(RESPONSE_COLUMNS) - {"wave"}  # wave stays: a case variable
 
 
 def guid(kind: str, key: str) -> str:

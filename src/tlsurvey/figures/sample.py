@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.figures import theme
 from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
-
-BASE = {"participant", "wave", "start", "duration_s", "progress", "finished"}
 
 
 def variable_levels(instrument: Mapping | None) -> dict[str, list[str] | None]:
@@ -34,7 +33,7 @@ def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     """
     levels, multiple = variable_levels(instrument), multiple_choice_options(instrument or {})
     variables = [v for v in levels if v in responses.columns] or [
-        c for c in responses.columns if c not in BASE and not c.endswith("_code")]
+        c for c in responses.columns if c not in RESPONSE_COLUMNS and not c.endswith("_code")]
     if responses.empty or not variables:
         return theme.message("No demographic data to show.")
     ncols = 2 if len(variables) > 1 else 1

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import (
@@ -29,8 +30,8 @@ from tlsurvey.ingest.deidentify import (
     scrub,
     text_id,
 )
-from tlsurvey.ingest.exclusions import DEFAULTS as EXCLUSION_DEFAULTS
 from tlsurvey.ingest.exclusions import duplicates, flag, flow
+from tlsurvey.ingest.exclusions import settings as exclusion_settings
 from tlsurvey.ingest.mapping import check_instrument, map_export
 from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export, syntax_file
 from tlsurvey.io import read_table, write_table
@@ -48,6 +49,7 @@ __all__ = [
     "RawExport",
     "cli",
     "wave_inputs",
+    "exclusion_settings",
 ]
 
 log = logging.getLogger("tlsurvey.ingest")
@@ -60,7 +62,7 @@ PRIVACY_DEFAULTS = {
     "scrub_names": [],
 }
 _COLUMNS = {
-    "responses": ["participant", "wave", "start", "duration_s", "progress", "finished"],
+    "responses": list(RESPONSE_COLUMNS),
     "ratings": ["participant", "wave", "case_study", "source", "dimension", "value", "label"],
     "choices": ["participant", "wave", "case_study", "source"],
     "factors": ["participant", "wave", "factor", "value"],
@@ -117,7 +119,7 @@ class WaveResult:
 
 
 def _settings(privacy, exclusions):
-    return {**PRIVACY_DEFAULTS, **(privacy or {})}, {**EXCLUSION_DEFAULTS, **(exclusions or {})}
+    return {**PRIVACY_DEFAULTS, **(privacy or {})}, exclusion_settings(exclusions)
 
 
 def load_instrument(path) -> dict:
@@ -170,14 +172,11 @@ def ingest_wave(
     by_row = dict(zip(meta["row"], pid, strict=True))
 
     texts = mapped.texts.copy()
-    counts = pd.DataFrame(0, index=meta["row"], columns=list(REDACTIONS))
-    scrubbed, n_redacted = [], []
-    for row, text in zip(texts["row"], texts["text"], strict=True):
-        clean, found = scrub(text, privacy["scrub_names"])
-        scrubbed.append(clean)
-        n_redacted.append(sum(found.values()))
-        counts.loc[row] += pd.Series(found)
-    texts["text"], texts["n_redacted"] = scrubbed, n_redacted
+    scrubbed = [scrub(text, privacy["scrub_names"]) for text in texts["text"]]
+    found = pd.DataFrame([f for _, f in scrubbed], columns=list(REDACTIONS),
+                         index=texts["row"]).astype("int64")
+    counts = found.groupby(level=0).sum().reindex(meta["row"], fill_value=0)
+    texts["text"], texts["n_redacted"] = [t for t, _ in scrubbed], found.sum(axis=1).to_numpy()
 
     keys = pd.DataFrame(
         {

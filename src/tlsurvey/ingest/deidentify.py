@@ -32,8 +32,9 @@ def get_salt(privacy: dict) -> str:
     if os.environ.get(env, "").strip():
         return os.environ[env].strip()
     salt_file = Path(privacy.get("salt_file", ".tlsurvey_salt"))
-    if salt_file.is_file() and salt_file.read_text(encoding="utf-8").strip():
-        return salt_file.read_text(encoding="utf-8").strip()
+    from_file = salt_file.read_text(encoding="utf-8").strip() if salt_file.is_file() else ""
+    if from_file:
+        return from_file
     if privacy.get("public_example_salt", False):
         return PUBLIC_EXAMPLE_SALT
     raise InputError(

@@ -62,9 +62,14 @@ def status_reasons(status: str) -> tuple[str, ...]:
     return tuple(r for r in ("preview", "test", "spam") if r in text)
 
 
+def settings(cfg: dict | None) -> dict:
+    """The ``exclusions:`` config section with the defaults filled in."""
+    return {**DEFAULTS, **(cfg or {})}
+
+
 def flag(mapped: Mapped, cfg: dict) -> list[list[str]]:
     """All reasons (except ``duplicate``) excluding each response, in :data:`REASONS` order."""
-    cfg = {**DEFAULTS, **(cfg or {})}
+    cfg = settings(cfg)
     meta = mapped.meta
     n = len(meta)
     reasons = [set() for _ in range(n)]

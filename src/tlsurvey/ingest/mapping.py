@@ -16,7 +16,6 @@ from tlsurvey.errors import InputError
 from tlsurvey.ingest.readers import RawExport, _norm
 
 MULTIPLE_SEPARATOR = "; "  # between the chosen options of a multi-select answer
-_TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n", ""}
 
 
@@ -62,7 +61,7 @@ def parse_bool(text: str) -> bool:
     """Finished flag: 1/true/yes -> True, 0/false/no/empty -> False, any other text (such as a
     LimeSurvey submit date) -> True."""
     value = str(text).strip().casefold()
-    return value in _TRUE or value not in _FALSE
+    return value not in _FALSE
 
 
 def parse_multiple(value: str, options: list[str], value_labels: dict | None = None):

@@ -52,7 +52,7 @@ def cli(argv: list[str]) -> int:
     path = Path(args.data)
     if not path.is_file():
         raise InputError(path, "file not found")
-    data = read_table(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    data = read_table(path)
     result = fit(args.formula, data, args.family, link=args.link, reml=args.reml, nagq=args.nagq)
     if args.json:
         print(json.dumps(tables.to_json(result), indent=2, default=str))
