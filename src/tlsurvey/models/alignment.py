@@ -11,8 +11,6 @@ import pingouin
 from tlsurvey import SIMILARITY_DIMENSIONS
 from tlsurvey.models.stats import bootstrap_ci, complete, holm
 
-SCOPE_ORDER = ("tissue", "xray", "pooled")
-
 
 def _scopes(wide: pd.DataFrame):
     for case in sorted(wide["case_study"].unique()):
@@ -145,7 +143,6 @@ def misalignment(
         top_similar=data["similarity"] == groups["similarity"].transform("max"),
         top_expected=data[outcome] == groups[outcome].transform("max"),
     )[groups["source"].transform("size") >= 2]
-    groups = data.groupby(keys, sort=True)
 
     def joined(mask: str) -> pd.Series:
         return data[data[mask]].groupby(keys, sort=True)["source"].agg(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from tlsurvey.errors import InputError
+from tlsurvey.models.stats import complete
 
 NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
@@ -173,19 +174,12 @@ def model_frame(parsed: MixedFormula, data):
     InputError
         When a variable is missing from ``data`` or no complete rows remain.
     """
-    import logging
-
     required = [parsed.response, *parsed.groups, *(s for t in parsed.random for s in t.slopes)]
     missing = [name for name in required if name not in data.columns]
     if missing:
         raise InputError("data", f"column(s) {missing} used in {parsed.formula!r} not found")
     used = [name for name in parsed.variables if name in data.columns]
-    frame = data.dropna(subset=used)
-    dropped = len(data) - len(frame)
-    if dropped:
-        logging.getLogger("tlsurvey.models").info(
-            "dropped %d of %d rows with missing values in %s", dropped, len(data), used
-        )
+    frame = complete(data, used, f"{parsed.formula} (columns {used})")
     if frame.empty:
         raise InputError("data", f"no complete rows for {parsed.formula!r}")
     return frame.reset_index(drop=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.stats import bootstrap_ci, complete, holm
+from tlsurvey.models.stats import bootstrap_ci, complete, holm, mc_pvalue
 
 
 def read_outcomes(path) -> pd.DataFrame:
@@ -32,8 +33,11 @@ def _tau(x, y) -> float:
     return float(stats.kendalltau(x, y).statistic)
 
 
-def _null_taus(expected, auc) -> np.ndarray:
-    """Kendall's tau-b for every assignment of a participant's ratings to the sources."""
+@functools.cache
+def _null_taus(expected: tuple, auc: tuple) -> np.ndarray:
+    """Kendall's tau-b for every assignment of a participant's ratings to the sources; the
+    first permutation is the identity, so element 0 is the observed tau (cached: ratings take
+    few patterns)."""
     return np.array(
         [
             _tau(np.asarray(expected)[list(p)], auc)
@@ -68,8 +72,8 @@ def participant_tau(
     for (pid, case), sub in merged.groupby(["participant", "case_study"], sort=True):
         sub = sub.sort_values("source")
         exp, auc = sub[outcome].to_numpy(float), sub["macro_auc"].to_numpy(float)
-        tau = _tau(exp, auc)
-        null = _null_taus(exp, auc)
+        null = _null_taus(tuple(exp), tuple(auc))
+        tau = null[0]
         p = float(np.mean(null >= tau - 1e-12)) if np.isfinite(tau) else np.nan
         rows.append(
             {
@@ -115,8 +119,7 @@ def mean_tau_p(
     sums = np.zeros(n_mc)
     for row in nulls:  # one participant at a time keeps memory at n_mc floats
         sums += row[rng.integers(0, len(row), n_mc)]
-    p = (np.sum(sums >= observed_sum - 1e-7) + 1) / (n_mc + 1)
-    return float(p), f"Monte Carlo ({n_mc} draws, seed {seed})"
+    return mc_pvalue(sums, observed_sum, tol=1e-7), f"Monte Carlo ({n_mc} draws, seed {seed})"
 
 
 def intuition_outcome(

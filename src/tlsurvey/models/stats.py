@@ -63,8 +63,16 @@ def holm(p) -> np.ndarray:
     return out
 
 
+def mc_pvalue(null, observed: float, tol: float = 1e-9) -> float:
+    """Monte Carlo p-value: share of null draws at least ``observed`` (within ``tol``), with
+    the observed value counted as one draw (Davison & Hinkley 1997, eq. 4.11)."""
+    null = np.asarray(null)
+    return float((np.sum(null >= observed - tol) + 1) / (len(null) + 1))
+
+
 def bootstrap_ci(values, statistic=np.mean, n_boot=2000, seed=42, level=0.95):
-    """Percentile bootstrap CI of ``statistic`` over resampled units (rows of ``values``).
+    """Percentile bootstrap CI of ``statistic`` (a reducer taking ``axis``, like ``np.mean``)
+    over resampled units (rows of ``values``).
 
     Returns ``(estimate, low, high)``; NaN when fewer than two finite units.
     """
@@ -74,7 +82,7 @@ def bootstrap_ci(values, statistic=np.mean, n_boot=2000, seed=42, level=0.95):
         return (statistic(values) if len(values) else np.nan), np.nan, np.nan
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(values), (n_boot, len(values)))
-    boots = np.apply_along_axis(statistic, 1, values[idx])
+    boots = statistic(values[idx], axis=1)
     alpha = (1 - level) / 2
     return float(statistic(values)), *np.quantile(boots, [alpha, 1 - alpha])
 

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from tlsurvey import CASE_STUDIES, SOURCES
-from tlsurvey.models.stats import holm, wilson_ci
+from tlsurvey.models.stats import holm, mc_pvalue, wilson_ci
 
 MAX_EXACT = 2_000_000  # enumerate the exact null when it has at most this many tables
 
@@ -83,7 +83,7 @@ def bowker_test(table, n_perm: int = 100_000, seed: int = 42) -> dict:
     else:
         rng = np.random.default_rng(seed)
         draws = rng.binomial(totals, 0.5, size=(n_perm, len(totals)))
-        p_exact = float((np.sum(_bowker_stat(draws, totals) >= observed - 1e-9) + 1) / (n_perm + 1))
+        p_exact = mc_pvalue(_bowker_stat(draws, totals), observed)
         method = f"Monte Carlo ({n_perm} draws, seed {seed})"
     return {
         "statistic": float(observed),

@@ -13,7 +13,7 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
-from tlsurvey.models.stats import holm
+from tlsurvey.models.stats import holm, mc_pvalue
 
 RATING_COLUMNS = ["case_study", "source", "dimension", "wave", "reference_wave", "n",
                   "n_reference", "median", "median_reference", "U", "p", "rank_biserial",
@@ -108,7 +108,7 @@ def choice_shift(choices: pd.DataFrame, n_perm: int = 10_000, seed: int = 42) ->
             "case_study": case, "waves": ";".join(w for w in waves if w in set(sub["wave"])),
             "n": len(sub), "chi2": observed, "dof": dof,
             "p": stats.chi2.sf(observed, dof) if dof else np.nan,
-            "p_permutation": (np.sum(null >= observed - 1e-9) + 1) / (n_perm + 1),
+            "p_permutation": mc_pvalue(null, observed),
             "cramers_v": np.sqrt(observed / (len(sub) * k)) if k else np.nan,
         })
     out = pd.DataFrame(rows).reindex(columns=CHOICE_COLUMNS)
