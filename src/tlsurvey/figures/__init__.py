@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import yaml
-
+from tlsurvey.config import load_yaml
 from tlsurvey.figures import choices, coding, factors, likert, models, relations, sample, theme
 from tlsurvey.io import read_table
 
@@ -36,7 +35,7 @@ def load(path):
     """Read a table (.parquet/.csv) as a DataFrame or a YAML file as a dict."""
     path = Path(path)
     if path.suffix in {".yaml", ".yml"}:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path)
     return read_table(path)
 
 

@@ -15,6 +15,11 @@ def present(values, order: Sequence[str]) -> list[str]:
     return [v for v in order if v in seen] + sorted(seen - set(order))
 
 
+def scale_labels(scale: dict) -> list[str]:
+    """Labels of an instrument scale (label -> code) in code order."""
+    return sorted(scale, key=scale.get)
+
+
 def pick(df: pd.DataFrame, *names: str, required: bool = True) -> str | None:
     """The first of ``names`` that is a column of ``df`` (tables of other stages vary)."""
     for name in names:
@@ -24,10 +29,3 @@ def pick(df: pd.DataFrame, *names: str, required: bool = True) -> str | None:
         raise KeyError(f"none of the columns {names} in table with columns {list(df.columns)}")
     return None
 
-
-def wide_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
-    """One row per participant x wave x case study x source, one float column per dimension."""
-    keys = ["participant", "wave", "case_study", "source"]
-    wide = ratings.pivot_table(index=keys, columns="dimension", values="value", aggfunc="first",
-                               observed=True, dropna=False)
-    return wide.astype(float).reset_index().rename_axis(columns=None)

@@ -9,13 +9,13 @@ import pandas as pd
 
 from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import present
+from tlsurvey.figures.data import present, scale_labels
 
 
 def scales_from_instrument(instrument: Mapping) -> dict[str, list[str]]:
     """Ordered answer labels of each rating dimension, from an instrument map."""
     scales = {
-        name: [lab for lab, _ in sorted(levels.items(), key=lambda kv: kv[1])]
+        name: scale_labels(levels)
         for name, levels in instrument.get("scales", {}).items()
     }
     return {
@@ -94,8 +94,6 @@ def likert(ratings: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = N
         where = "outside upper center" if i == 0 else "outside lower center"
         fig.legend(handles, labels, loc=where, ncols=len(labels), title=scale_title(dim),
                    title_fontsize=6.5, handlelength=1, columnspacing=0.8)
-    for ax in grid.values():
-        ax.set_xlabel("")
     for case in cases:
         grid[(dims[-1], case)].set_xlabel("Share of answers")
     return fig

@@ -8,7 +8,8 @@ from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import CASE_STUDIES, SIMILARITY_DIMENSIONS, SOURCES
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import mean_ci, pick, present, wide_ratings
+from tlsurvey.figures.data import mean_ci, pick, present
+from tlsurvey.models.stats import wide_ratings
 from tlsurvey.report.text import stat
 
 
@@ -98,13 +99,13 @@ def alignment(misalignment: pd.DataFrame):
         part = data[data["case_study"] == case]
         table = pd.crosstab(part[sim_col], part[exp_col]).reindex(
             index=levels, columns=levels, fill_value=0)
-        ax.imshow(table.to_numpy(), cmap=theme.sequential(), vmin=0,
-                  vmax=max(1, table.to_numpy().max()))
+        counts = table.to_numpy()
+        ax.imshow(counts, cmap=theme.sequential(), vmin=0, vmax=max(1, counts.max()))
         for i, sim in enumerate(levels):
             for j, exp in enumerate(levels):
-                n = int(table.loc[sim, exp])
+                n = int(counts[i, j])
                 ax.text(j, i, str(n), ha="center", va="center", gid=f"{case}/{sim}/{exp}",
-                        color="white" if n > table.to_numpy().max() / 2 else "black")
+                        color="white" if n > counts.max() / 2 else "black")
         ticks = [theme.label(v) for v in levels]
         ax.set_xticks(range(len(levels)), ticks, rotation=30, ha="right")
         ax.set_yticks(range(len(levels)), ticks)

@@ -10,6 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.figures import theme
+from tlsurvey.figures.data import scale_labels
 from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
 
 
@@ -19,8 +20,7 @@ def variable_levels(instrument: Mapping | None) -> dict[str, list[str] | None]:
     out = {}
     for item in (instrument or {}).get("demographics", []):
         scale = scales.get(item.get("scale"))
-        out[item["variable"]] = [k for k, _ in sorted(scale.items(), key=lambda kv: kv[1])] \
-            if scale else item.get("options")
+        out[item["variable"]] = scale_labels(scale) if scale else item.get("options")
     return out
 
 

@@ -1,13 +1,15 @@
 """Self-contained HTML report: figures as base64 PNG, tables as HTML, all user text escaped.
 
-``build_report`` takes named input paths (see :data:`INPUTS`); every section uses what is present
-and says so when an input is missing, so the report builds at every stage of the workflow.
+``build_report`` takes named input paths (the named inputs of rule ``report`` in
+workflow/rules/report.smk); every section uses what is present and says so when an input is
+missing, so the report builds at every stage of the workflow.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -21,23 +23,13 @@ import pandas as pd
 import yaml
 
 from tlsurvey import __version__, provenance
-from tlsurvey.config import file_sha256
+from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
 from tlsurvey.io import read_table, write_text
 from tlsurvey.report import sections
 
 CSS_PX_PER_INCH = 110  # display size: a 7 in figure is 770 px wide
 
-# Input names understood by the report, grouped by the stage that writes them.
-INPUTS = {
-    "ingest": ["flow", "excluded", "responses", "ratings", "choices", "factors", "texts"],
-    "descriptives": ["likert", "rating_summary", "demographics", "choice_counts", "factor_summary"],
-    "coding": ["codes", "topic_info", "topic_codes", "ambiguous_terms", "reliability",
-               "auto_vs_human", "audit", "codebook"],
-    "models": ["coefficients", "fit_stats", "alignment_rmcorr", "alignment_summary",
-               "task_dependence", "intuition_outcome_summary", "waves_ratings", "waves_choices"],
-    "config": ["outcomes", "lexicon"],
-}
 
 
 @dataclass
@@ -65,8 +57,7 @@ class Inputs:
 
     def yaml(self, name: str) -> dict | None:
         """Input ``name`` read as YAML, or None."""
-        return yaml.safe_load(Path(self.paths[name]).read_text(encoding="utf-8")) \
-            if self.has(name) else None
+        return load_yaml(self.paths[name]) if self.has(name) else None
 
     def href(self, name: str) -> str | None:
         """Relative link from the report to input ``name`` (None when absent)."""
@@ -158,14 +149,15 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
                   if Path(p).is_file()})
     config = dict(inp.config)
     lexicon = config.get("lexicon") or (inp.paths.get("lexicon"))
+    sha256 = functools.cache(file_sha256)  # the lexicon is usually an input too
     return {
         "versions": provenance.package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "config_path": str(config_path) if config_path else None,
         "config_text": yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
-        "hashes": [(name, path, file_sha256(path)) for name, path in files.items()],
-        "lexicon": (str(lexicon), file_sha256(lexicon)) if lexicon and Path(lexicon).is_file()
+        "hashes": [(name, path, sha256(path)) for name, path in files.items()],
+        "lexicon": (str(lexicon), sha256(str(lexicon))) if lexicon and Path(lexicon).is_file()
         else None,
         "seeds": {f"{stage}.seed": config.get(stage, {}).get("seed")
                   for stage in ("coding", "models") if isinstance(config.get(stage), dict)},
@@ -194,7 +186,7 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
     Parameters
     ----------
     inputs
-        Table name (see :data:`INPUTS`) -> path; absent names are reported as not available.
+        Input name (as in rule ``report``) -> path; absent names are reported as not available.
     out
         Output path of ``report.html``.
     figures
@@ -214,7 +206,7 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
         The written report.
     """
     if config is None and config_path:
-        config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
+        config = load_yaml(config_path)
     inp = Inputs(
         paths={k: Path(v) for k, v in inputs.items()},
         figures={k: Path(v) for k, v in (figures or {}).items()},

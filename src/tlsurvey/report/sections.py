@@ -10,7 +10,7 @@ from tlsurvey.figures.theme import label
 from tlsurvey.report import text
 from tlsurvey.report.flow import flow_svg, steps
 
-POOLED = "all"
+POOLED = descriptives.POOLED
 
 
 def para(*sentences: str) -> dict:
