@@ -25,7 +25,9 @@ from pathlib import Path
 
 import yaml
 
+import tlsurvey.simulate
 from tlsurvey.io import write_text
+from tlsurvey.provenance import peak_memory_mib
 from tlsurvey.report import job_times
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,12 +37,9 @@ PROJECT_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config"
 def simulate(workdir: Path, wave: str, participants: int, seed: int, fmt: str) -> dict:
     """Simulate one wave into data/<wave>/; its config entry and coder sheets."""
     out = workdir / "data" / wave
-    subprocess.run([sys.executable, "-m", "tlsurvey.cli", "simulate", "--participants",
-                    str(participants), "--seed", str(seed), "--wave", wave, "--out", str(out),
-                    "--format", fmt], check=True, stdout=subprocess.DEVNULL)
-    export = next(p for p in sorted(out.iterdir())
-                  if p.is_file() and p.stem.startswith(wave) and p.suffix != ".R")
-    sheets = sorted(str(p.relative_to(workdir)) for p in (out / "coders").glob("*.csv"))
+    written = tlsurvey.simulate.simulate(participants, seed, wave, out, fmt)
+    export = written[0]  # every writer returns the export first
+    sheets = sorted(str(p.relative_to(workdir)) for p in written if p.parent.name == "coders")
     return {"wave": {"label": wave, "file": str(export.relative_to(workdir)),
                      "instrument": str((out / "instrument.yaml").relative_to(workdir))},
             "sheets": sheets}
@@ -89,8 +88,7 @@ def main(argv=None) -> dict:
         "not_rerun_rules": sorted(set(times["rule"]) - set(rerun["rule"])),
         "texts_embedded_on_rerun": int(re.findall(r"(\d+) new embeddings", log)[-1]),
         "job_seconds": {r.rule: round(r.seconds, 2) for r in times.itertuples()},
-        "peak_step_memory_mib": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "peak_step_memory_mib": peak_memory_mib(resource.RUSAGE_CHILDREN),
     }
     write_text(json.dumps(result, indent=2) + "\n", args.out)
     slowest = sorted(result["job_seconds"].items(), key=lambda kv: -kv[1])[:5]

@@ -34,9 +34,10 @@ def embedding_provenance() -> dict[str, str]:
     return {"embedding_model": EMBEDDING_MODEL_ID, "embedding_sha256": EMBEDDING_MODEL_SHA256}
 
 
-def peak_memory_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (for the benchmarks)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def peak_memory_mib(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory so far, in MiB, of this process (or, with ``RUSAGE_CHILDREN``, of
+    its largest finished child); for the benchmarks."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 PACKAGE_DIR = Path(__file__).parent

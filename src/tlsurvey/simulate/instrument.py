@@ -158,8 +158,7 @@ QUALTRICS_META = [
     ("DistributionChannel", "Distribution Channel", "distributionChannel", "channel"),
     ("UserLanguage", "User Language", "userLanguage", "language"),
 ]
-QUALTRICS_IDENTIFIERS = ["ipAddress", "locationLatitude", "locationLongitude", "recipientLastName",
-                         "recipientFirstName", "recipientEmail", "externalDataReference"]
+META_KEYS = [m[3] for m in QUALTRICS_META]  # simulated response fields behind the metadata
 SPSS_NAMES = {"Duration (in seconds)": "Duration__in_seconds_"}
 
 # LimeSurvey: (code, full-text heading, field type, wide-table key or None)

@@ -49,6 +49,7 @@ from tlsurvey.simulate.instrument import (
     ATTENTION_EXPECTED,
     BY_KEY,
     COLUMNS,
+    META_KEYS,
     RATING_KEYS,
     ROLES,
     SCALES,
@@ -87,9 +88,6 @@ FIRST = ["Alex", "Sam", "Maria", "Jonas", "Wei", "Priya", "Lars", "Amara", "Toma
          "Ines", "Omar", "Freya", "Diego", "Hana", "Mikkel", "Sofia", "Kwame", "Lena", "Ravi"]
 LAST = ["Jensen", "Garcia", "Nowak", "Chen", "Okafor", "Larsen", "Rossi", "Tanaka", "Silva",
         "Novak", "Berg", "Haddad", "Kowalski", "Moreau", "Ivanova", "Nielsen", "Patel", "Kim"]
-META_KEYS = ["start", "end", "status", "ip", "progress", "duration", "finished", "recorded",
-             "response_id", "last_name", "first_name", "email", "external_reference",
-             "latitude", "longitude", "channel", "language"]
 REASONS = ["preview", "unfinished", "low_progress", "speeder", "attention_check",
            "straightlining", "duplicate"]
 

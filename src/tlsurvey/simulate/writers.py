@@ -40,6 +40,7 @@ from tlsurvey.simulate.instrument import (
     LIMESURVEY_META,
     LIMESURVEY_TIME,
     LS_SOURCE,
+    META_KEYS,
     QUALTRICS_META,
     SPSS_NAMES,
     address,
@@ -96,7 +97,7 @@ def qualtrics_rows(responses: pd.DataFrame) -> list[list[str]]:
     head = [[m[0] for m in QUALTRICS_META] + [c.short for c in COLUMNS],
             [m[1] for m in QUALTRICS_META] + [c.text("qualtrics") for c in COLUMNS],
             ids + [json.dumps({"ImportId": c.qid}, separators=(",", ":")) for c in COLUMNS]]
-    keys = [m[3] for m in QUALTRICS_META] + [c.key for c in COLUMNS]
+    keys = META_KEYS + [c.key for c in COLUMNS]
     body = [[as_text(v) for v in rec] for rec in responses[keys].itertuples(index=False)]
     return head + body
 
