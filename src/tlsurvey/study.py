@@ -75,12 +75,14 @@ class Scale:
 
 @dataclass(frozen=True)
 class Demographic:
-    """A demographic variable; ``options`` are its ordered (scale) or multi-select options."""
+    """A demographic variable; ``options`` are its ordered (scale) or multi-select options;
+    ``multiple`` marks a multi-select question."""
 
     variable: str
     label: str
     scale: str | None = None
     options: tuple[str, ...] = ()
+    multiple: bool = False
 
 
 class _Errors:
@@ -197,7 +199,8 @@ def _demographics(instrument: dict, scales: dict[str, Scale], labels: dict) -> l
     for item in instrument.get("demographics", []):
         var, scale = item["variable"], item.get("scale")
         options = scales[scale].labels if scale in scales else tuple(item.get("options", ()))
-        out.append(Demographic(var, labels.get(var, var), scale, options))
+        out.append(Demographic(var, labels.get(var, var), scale, options,
+                               bool(item.get("multiple"))))
     return out
 
 
@@ -280,6 +283,11 @@ class Study:
     def choice_ids(self) -> tuple[str, ...]:
         """Listed sources then the other option: every value a choice may take."""
         return self.source_ids + ((self.other_choice.id,) if self.other_choice else ())
+
+    @property
+    def multiple_choice(self) -> dict[str, tuple[str, ...]]:
+        """Multi-select demographic variables with their options in display order."""
+        return {d.variable: d.options for d in self.demographics if d.multiple}
 
     def dimension(self, id: str) -> Dimension:
         return next(d for d in self.dimensions if d.id == id)
@@ -421,7 +429,8 @@ class Study:
             "factor_scale": self.factor_scale,
             "attention_checks": self.attention_checks,
             "demographics": [{"variable": d.variable, "label": d.label, "scale": d.scale,
-                              "options": list(d.options)} for d in self.demographics],
+                              "options": list(d.options), "multiple": d.multiple}
+                             for d in self.demographics],
             "labels": dict(self.labels or {}),
             "colors": self.colors,
         }
@@ -446,7 +455,8 @@ class Study:
             factor_scale=d.get("factor_scale"),
             attention_checks=int(d.get("attention_checks", 0)),
             demographics=tuple(Demographic(x["variable"], x["label"], x.get("scale"),
-                                           tuple(x.get("options", ())))
+                                           tuple(x.get("options", ())),
+                                           bool(x.get("multiple", False)))
                                for x in d.get("demographics", [])),
             labels=dict(d.get("labels", {})),
         )
