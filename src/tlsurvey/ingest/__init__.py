@@ -211,7 +211,7 @@ def ingest_wave(
             "file_row": meta["file_row"],
             "response_hash": pid,
             "start": meta["start"],
-            "id_hash": [key_hash(v, salt) for v in meta["response_id"]],
+            "id_hash": [key_hash(v, salt) for v in meta["duplicate_key"]],
             "extref_hash": [key_hash(v, salt) for v in meta["external_reference"]],
             "email_hash": [key_hash(v, salt) for v in meta["email"]],
             "reasons": reasons,

@@ -7,6 +7,7 @@ for LimeSurvey/SPSS, as a code carrying a value label); all map to the scale cod
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -231,7 +232,16 @@ class _Mapper:
         return out
 
 
-def _meta(m: _Mapper, metadata: dict) -> pd.DataFrame:
+def _answers_digest(m: _Mapper, instrument: dict) -> list[str]:
+    """Per response: a digest of every answer the instrument maps (metadata aside)."""
+    columns = [m.columns[c] for s, c in instrument_columns(instrument)
+               if s != "metadata" and c in m.columns]
+    cells = m.raw.data[list(dict.fromkeys(columns))].astype(str).agg("\x1f".join, axis=1)
+    return [hashlib.sha256(c.encode()).hexdigest()[:16] for c in cells]
+
+
+def _meta(m: _Mapper, instrument: dict) -> pd.DataFrame:
+    metadata = instrument["metadata"]
     n = len(m.raw.data)
     rows = np.arange(1, n + 1)
     meta = pd.DataFrame({"row": rows, "file_row": m.raw.file_rows})
@@ -263,6 +273,15 @@ def _meta(m: _Mapper, metadata: dict) -> pd.DataFrame:
         meta["finished"] = [parse_bool(v) for v in m.values(metadata["finished"])]
     elif "end" in metadata and m.values(metadata["end"]) is not None:
         meta["finished"] = [bool(v.strip()) for v in m.values(metadata["end"])]
+    meta["duplicate_key"] = meta["response_id"]
+    if metadata.get("start") == metadata["response_id"]:
+        # No real id (Google Forms: Timestamp): a stable id of timestamp plus row; two rows are
+        # the same submission only when the timestamp and every answer agree.
+        digest = _answers_digest(m, instrument)
+        meta["duplicate_key"] = [f"{rid}#{d}" if rid else "" for rid, d
+                                 in zip(meta["response_id"], digest, strict=True)]
+        meta["response_id"] = [f"{rid}#{r}" if rid else "" for rid, r
+                               in zip(meta["response_id"], rows, strict=True)]
     if metadata["response_id"] in m.columns:
         for file_row, rid in zip(m.raw.file_rows, meta["response_id"], strict=True):
             if not rid:
@@ -385,7 +404,7 @@ def map_export(raw: RawExport, instrument: dict, problems: Problems | None = Non
         collects them).
     """
     m = _Mapper(raw, instrument, problems or Problems())
-    meta = _meta(m, instrument["metadata"])
+    meta = _meta(m, instrument)
 
     def rating(item):
         codes = _scaled(m, item["column"], item["scale"])

@@ -308,6 +308,15 @@ def _looks_limesurvey(rows) -> bool:
     )
 
 
+def _delimiter(path, text: str, fmt: str | None = None) -> str:
+    """Tab for a Qualtrics TSV, a ``.tsv`` file or a first line with more tabs than commas."""
+    if fmt in ("qualtrics-tsv", "qualtrics-csv"):
+        return "\t" if fmt == "qualtrics-tsv" else ","
+    first_line = text.split("\n", 1)[0]
+    tabbed = Path(path).suffix.lower() == ".tsv" or first_line.count("\t") > first_line.count(",")
+    return "\t" if tabbed else ","
+
+
 def detect_format(path) -> str:
     """Guess an export's format from its suffix and content."""
     path = Path(path)
@@ -319,8 +328,7 @@ def detect_format(path) -> str:
     if syntax_file(path) is not None:
         return "limesurvey"
     text, encoding = _decode(path.read_bytes())
-    first_line = text.split("\n", 1)[0]
-    tabbed = encoding == "utf-16" or first_line.count("\t") > first_line.count(",")
+    tabbed = encoding == "utf-16" or _delimiter(path, text) == "\t"
     rows, _ = _parse_delimited(text[:200_000], "\t" if tabbed else ",")
     if rows and rows[0] and rows[0][0].strip() == "Timestamp":
         return "google-forms"
@@ -351,7 +359,7 @@ def read_export(path, fmt: str | None = None) -> RawExport:
         rows, lines = _read_xlsx_rows(path)
     else:
         text, _ = _decode(path.read_bytes())
-        rows, lines = _parse_delimited(text, "\t" if fmt == "qualtrics-tsv" else ",")
+        rows, lines = _parse_delimited(text, _delimiter(path, text, fmt))
     if not rows:
         raise InputError(path, "export is empty")
     if fmt.startswith("qualtrics"):

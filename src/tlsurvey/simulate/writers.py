@@ -266,12 +266,13 @@ def write_google_forms(responses, out, wave):
 def export_ids(responses: pd.DataFrame, fmt: str) -> dict[str, str]:
     """Simulated response id -> the response id an export in ``fmt`` carries (responses the
     platform does not export are left out): LimeSurvey numbers responses, Google Forms has
-    only its Timestamp, Qualtrics and SPSS keep the ResponseId."""
+    only its Timestamp (ingest names a response ``<Timestamp>#<data row>``), Qualtrics and SPSS
+    keep the ResponseId."""
     if fmt.startswith("limesurvey"):
         return {rec["response_id"]: str(rec["ls_id"]) for rec in _ls_meta(submitted(responses))}
     if fmt == "google-forms":
-        return {rec["response_id"]: _google_stamp(rec)
-                for rec in submitted(responses).to_dict("records")}
+        return {rec["response_id"]: f"{_google_stamp(rec)}#{row}"
+                for row, rec in enumerate(submitted(responses).to_dict("records"), start=1)}
     return {rid: rid for rid in responses["response_id"]}
 
 
