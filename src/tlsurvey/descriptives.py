@@ -66,6 +66,8 @@ def demographics(responses: pd.DataFrame, multiple=()) -> pd.DataFrame:
     variables = [
         c for c in responses.columns if c not in RESPONSE_COLUMNS and not c.endswith("_code")
     ]
+    if not variables:  # the survey asked no demographic questions
+        return pd.DataFrame(columns=["wave", "variable", "level", "n", "pct"])
     data = by_wave(responses)
     long = data.melt(id_vars=["wave"], value_vars=variables, var_name="variable")
     long["level"] = long["value"].astype("string").fillna("(skipped)")

@@ -120,7 +120,8 @@ def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Pa
     study = _study(study)
     specs = model_specs(config, study)
     if not specs:
-        reason = "no model: the study has no outcome dimension or no similarity dimension"
+        reason = "no model spec configured" if (config or {}).get("specs") is not None else \
+            "no model: the study has no outcome dimension or no similarity dimension"
         log.info(reason)
         out = {name: skipped(["model"], reason) for name in ("coefficients", "random_effects",
                                                               "fit_stats")}
