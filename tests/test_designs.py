@@ -134,6 +134,8 @@ def test_alignment_and_outcome_on_any_design(survey, tmp_path):
                              for c in study.case_study_ids for s in study.source_ids])
     workflow.run_outcome(tables["ratings"], study, outcomes, tmp_path, {"bootstrap": 100})
     per = pd.read_csv(tmp_path / "intuition_outcome.csv")
+    workflow.run_outcome(tables["ratings"], study, None, tmp_path / "none")
+    assert pd.read_csv(tmp_path / "none/intuition_outcome_summary.csv")["note"].notna().all()
     if study.outcome is None or not study.similarity_dimensions:
         assert rm["note"].notna().all() and "note" in per
         return
