@@ -3,6 +3,8 @@ studies, four sources, no domain dimension, a 7-point outcome scale, no factors,
 check, an "other" option, its own benchmark outcomes, no coder sheets, default model specs."""
 
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from conftest import ROOT, WORKFLOW_FILES, snakemake
 from tlsurvey.simulate import design
 from tlsurvey.study import Study
 
+pytestmark = pytest.mark.slow
 UPSTREAM = ["results/descriptives/likert.csv", "results/models/fit_stats.csv",
             "results/models/alignment_summary.csv", "results/models/task_dependence.csv",
             "results/models/intuition_outcome_summary.csv", "results/models/waves_ratings.csv",
@@ -91,9 +94,6 @@ def test_spec_naming_a_missing_dimension_fails_at_config_time(project, tmp_path)
     config["models"]["specs"] = [{"name": "old", "family": "ordinal",
                                   "formula": "expected ~ visual + domain + (1 | participant)"}]
     (tmp_path / "config/config.yaml").write_text(yaml.safe_dump(config))
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-m", "snakemake", "-n"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode != 0
