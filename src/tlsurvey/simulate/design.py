@@ -31,18 +31,11 @@ import yaml
 from tlsurvey.errors import InputError
 from tlsurvey.io import write_table, write_text
 from tlsurvey.simulate import text
+from tlsurvey.simulate.instrument import QUALTRICS_META
 from tlsurvey.simulate.writers import _delimited, as_text
 
-META = [  # short name, question text, ImportId
-    ("StartDate", "Start Date", "startDate"),
-    ("EndDate", "End Date", "endDate"),
-    ("Status", "Response Type", "status"),
-    ("IPAddress", "IP Address", "ipAddress"),
-    ("Progress", "Progress", "progress"),
-    ("Duration (in seconds)", "Duration (in seconds)", "duration"),
-    ("Finished", "Finished", "finished"),
-    ("ResponseId", "Response ID", "_recordId"),
-]
+META_KEYS = ["start", "end", "status", "ip", "progress", "duration", "finished", "response_id"]
+META = [m for m in QUALTRICS_META if m[3] in META_KEYS]  # short name, text, ImportId, key
 SIMILARITY_NOISE = 0.6
 INTERCEPT_SD = 0.5
 SKIP_RATE = 0.02
@@ -250,10 +243,9 @@ def _export_rows(design: dict, rows: list[dict]) -> list[list[str]]:
                                     for c in cols],
             [json.dumps({"ImportId": m[2]}, separators=(",", ":")) for m in META]
             + [json.dumps({"ImportId": c["qid"]}, separators=(",", ":")) for c in cols]]
-    keys = ["start", "end", "status", "ip", "progress", "duration", "finished", "response_id"]
     body = []
     for row in rows:
-        cells = [as_text(row.get(k)) for k in keys]
+        cells = [as_text(row.get(m[3])) for m in META]
         for c in cols:
             value = row.get(c["key"])
             if c["key"] in scale and value is not None:
