@@ -41,7 +41,7 @@ def peak_memory_mib(who: int = resource.RUSAGE_SELF) -> float:
 
 
 PACKAGE_DIR = Path(__file__).parent
-SHARED_CODE = ("__init__.py", "config.py", "errors.py", "io.py", "logs.py", "schemas")
+SHARED_CODE = ("__init__.py", "config.py", "errors.py", "io.py", "logs.py", "schemas", "study.py")
 
 
 def code_digest(*parts: str) -> str:
