@@ -143,3 +143,20 @@ def test_singular_fit_is_flagged(shared):
     assert fit_stats(crossed)["singular"] and crossed.random["sd"].iloc[1] < 1e-4
     sleep = pd.read_csv(shared / "reference" / "sleepstudy.csv")
     assert not fit_stats(fit("Reaction ~ Days + (Days | Subject)", sleep, "gaussian"))["singular"]
+
+
+def test_specs_checked_against_the_study_or_built_from_it(study, root):
+    from tlsurvey.errors import InputError
+    from tlsurvey.models.specs import default_specs, model_specs
+
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())["models"]
+    assert model_specs(config, study) == config["specs"]
+    defaults = model_specs({}, study)
+    assert [s["name"] for s in defaults] == [s["name"] for s in config["specs"]]
+    assert [s["formula"] for s in defaults] == [s["formula"] for s in config["specs"]]
+    assert defaults == default_specs(study)
+    bad = {"specs": [{"name": "m", "family": "gaussian",
+                      "formula": "expected ~ visual + gloss + (1 | lab)"}]}
+    with pytest.raises(InputError, match=r"config: models.specs\[0\] \(m\): the study has no "
+                                         r"'gloss', 'lab'"):
+        model_specs(bad, study, "config")
