@@ -52,6 +52,11 @@ def test_waves_that_disagree_fail_naming_the_field(follow_up, tmp_path):
 
 
 def test_check_instrument_lists_every_problem(follow_up, tmp_path):
+    lines, errors = check(follow_up / "w1.csv", follow_up / "instrument.yaml")
+    assert errors == []
+    assert ("study: case studies derm, fundus; sources imagenet21k, radimagenet, "
+            "medsam_pretrain, ecoset; other option other; similarity dimensions visual, "
+            "semantic, embedding; outcome expected; 0 factors; 0 attention checks") in lines
     doc = yaml.safe_load((follow_up / "instrument.yaml").read_text())
     for item in doc["ratings"][:3]:
         item["scale"] = 5  # three schema errors

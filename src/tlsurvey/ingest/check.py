@@ -11,6 +11,7 @@ import argparse
 
 from tlsurvey.ingest.mapping import Problems, instrument_columns, map_export, scales_known
 from tlsurvey.ingest.readers import FORMATS, ROW_COLUMN, read_export
+from tlsurvey.study import Study
 
 
 def check(export_path, instrument_path, fmt: str | None = None) -> tuple[list[str], list]:
@@ -33,6 +34,13 @@ def check(export_path, instrument_path, fmt: str | None = None) -> tuple[list[st
         f"identifiers dropped: {', '.join(sorted(identifiers)) or '-'}",
         f"unmapped export columns: {', '.join(unmapped) or '-'}",
     ]
+    study = Study.from_instrument(instrument, instrument_path, [])
+    lines.append(
+        f"study: case studies {', '.join(study.case_study_ids)}; sources "
+        f"{', '.join(study.source_ids)}; other option "
+        f"{study.other_choice.id if study.other_choice else '-'}; similarity dimensions "
+        f"{', '.join(study.similarity_dimensions) or '-'}; outcome {study.outcome or '-'}; "
+        f"{len(study.factors)} factors; {study.attention_checks} attention checks")
     lines += [
         f"mapped column {name} -> {col}" for name, col in mapped.columns.items() if name != col
     ]
