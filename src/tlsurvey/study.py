@@ -18,8 +18,6 @@ from tlsurvey.io import write_text
 
 __all__ = ["Level", "Dimension", "Scale", "Demographic", "Study", "PALETTE", "OTHER_COLOR"]
 
-ROLES = ("similarity", "outcome")
-DIRECTIONS = ("ascending", "descending")
 DEFAULT_TITLE = "Transfer-learning source choice survey"
 # Okabe-Ito, in the order colours are handed out: sources first, then case studies.
 PALETTE = ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -107,7 +105,7 @@ def _first_seen(values) -> list[str]:
     return list(dict.fromkeys(v for v in values if v is not None))
 
 
-def _levels(section: str, used: list[str], declared, errors: _Errors, extra=()) -> list[Level]:
+def _levels(section: str, used: list[str], declared, errors: _Errors) -> list[Level]:
     """Levels in declared order (all used ids must be declared when a list is given), else in
     order of first use with label = id."""
     if declared is None:
@@ -117,7 +115,7 @@ def _levels(section: str, used: list[str], declared, errors: _Errors, extra=()) 
     for i in sorted({i for i in ids if ids.count(i) > 1}):
         errors.add(f"study.{section}: {i!r} declared twice")
     for i in used:
-        if i not in ids and i not in extra:
+        if i not in ids:
             errors.add(f"study.{section}: {i!r} is used by an item but not declared")
     for i in ids:
         if i not in used:
