@@ -1,0 +1,161 @@
+"""The linear mixed model against lme4 + lmerTest (tests/data/lme4, from make_reference.R).
+
+Tolerances (issue 11): fixed effects 1e-6 relative; SEs, variance components, Satterthwaite df
+and p 1e-4 relative; logLik and REML criterion 1e-6 absolute.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tlsurvey.errors import InputError
+from tlsurvey.models import lmm, tables
+from tlsurvey.models.lmm import fit_lmm
+
+DATA = Path(__file__).parent / "data" / "lme4"
+REFERENCE = json.loads((DATA / "reference.json").read_text())
+CASES = [name for name in REFERENCE if name != "versions"]
+FIXED, SECOND = 1e-6, 1e-4
+
+
+def close(actual, expected, rtol, atol=0.0):
+    np.testing.assert_allclose(
+        np.asarray(actual, float), np.asarray(expected, float), rtol=rtol, atol=atol
+    )
+
+
+def columns(record):
+    """A JSON record of columns (R unboxes length-1 vectors) as a DataFrame."""
+    return pd.DataFrame({k: v if isinstance(v, list) else [v] for k, v in record.items()})
+
+
+def data(name):
+    return pd.read_csv(DATA / f"{name}.csv")
+
+
+@pytest.fixture(scope="module")
+def fits():
+    cache = {}
+
+    def get(name, reml):
+        if (name, reml) not in cache:
+            cache[name, reml] = fit_lmm(REFERENCE[name]["formula"], data(name), reml=reml)
+        return cache[name, reml]
+
+    return get
+
+
+def _r_random(ref):
+    """lme4's VarCorr rows as dicts (group, term) -> variance, sd and correlation."""
+    rnd = columns(ref["random"])
+    rnd["grp"] = rnd["grp"].str.replace(r"\.\d+$", "", regex=True)  # `||` terms: g, g.1, ...
+    single = rnd[rnd["var2"].isna()]
+    pairs = rnd[rnd["var2"].notna()]
+    key = list(zip(single["grp"], single["var1"].fillna(""), strict=True))
+    cors = {
+        (g, v2): c for g, v1, v2, c in pairs[["grp", "var1", "var2", "sdcor"]].itertuples(False)
+    }
+    return (
+        dict(zip(key, single["vcov"], strict=True)),
+        dict(zip(key, single["sdcor"], strict=True)),
+        cors,
+    )
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+@pytest.mark.parametrize("name", CASES)
+def test_matches_lme4_and_lmertest(fits, name, reml):
+    ref = REFERENCE[name]["reml" if reml else "ml"]
+    fit = fits(name, reml)
+    fixed = columns(ref["fixed"])
+    assert list(fit.coefficients.index) == list(fixed["term"])
+    close(fit.coefficients, fixed["estimate"], FIXED)
+    close(fit.se, fixed["se"], SECOND)
+    table = fit.table()
+    close(table["df"], fixed["df"], SECOND)
+    close(table["statistic"], fixed["t"], SECOND)
+    close(table["p"], fixed["p"], SECOND)
+    assert (table["test"] == "Satterthwaite t").all()
+    close(fit.residual_sd, ref["sigma"], SECOND)
+    close(fit.loglik, ref["loglik"], 0, 1e-6)
+    if reml:
+        close(fit.criterion, ref["reml_criterion"], 0, 1e-6)
+    close(fit.aic, ref["aic"], 0, 1e-6)
+    variance, sd, cors = _r_random(ref)
+    ours = fit.random.assign(term=fit.random["term"].fillna(""))
+    assert len(ours) == len(variance)
+    # boundary fits: lme4 stops at theta ~ 1e-8 where we reach 0
+    scale = ref["sigma"] * 1e-6 if ref["singular"] else 0.0
+    for row in ours.itertuples():
+        close(row.sd, sd[row.group, row.term], SECOND, scale)
+        close(row.variance, variance[row.group, row.term], SECOND, scale**2)
+        if (row.group, row.term) in cors:
+            close(row.cor, cors[row.group, row.term], SECOND)
+        else:
+            assert np.isnan(row.cor)
+    assert fit.nobs == ref["nobs"] and fit.ngroups == ref["ngroups"]
+    assert tables.is_singular(fit) == ref["singular"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_anova_type3_f_tests(fits, name):
+    ref = columns(REFERENCE[name]["reml"]["anova"])
+    table = fits(name, True).anova().set_index("term").loc[ref["term"]]
+    close(table["num_df"], ref["num_df"], 0)
+    close(table["den_df"], ref["den_df"], SECOND)
+    close(table["F"], ref["F"], SECOND)
+    close(table["p"], ref["p"], SECOND)
+
+
+def test_nine_clusters_between_covariate_has_about_seven_df(fits):
+    fit = fits("nine_clusters", True)
+    assert 6.5 < fit.df["w"] < 7.5 and fit.df["x"] > 40
+
+
+@pytest.mark.parametrize("name", ["crossed", "slopes_crossed", "nested"])
+def test_sparse_path_matches_the_schur_complement(monkeypatch, fits, name):
+    monkeypatch.setattr(lmm, "DENSE_SCHUR", 0)
+    sparse = fit_lmm(REFERENCE[name]["formula"], data(name))
+    dense = fits(name, True)
+    close(sparse.coefficients, dense.coefficients, 1e-8)
+    close(sparse.se, dense.se, 1e-7)
+    close(sparse.random["sd"], dense.random["sd"], 1e-6, 1e-9)
+    close(sparse.loglik, dense.loglik, 0, 1e-8)
+
+
+def test_fixed_effect_order_follows_r_and_interactions_are_not_marginal(fits):
+    frame = data("intercept")
+    fit = fit_lmm("y ~ x * f + (1 | participant)", frame)
+    assert list(fit.coefficients.index) == ["(Intercept)", "x", "fb", "fc", "x:fb", "x:fc"]
+    anova = fit.anova().set_index("term")
+    assert anova.loc["x:f", "num_df"] == 2 and np.isfinite(anova.loc["x:f", "F"])
+    assert np.isnan(anova.loc["x", "F"])  # contained in x:f: no coding-free marginal test
+
+
+def test_deviance_invariant_to_response_shift():
+    frame = data("slopes")
+    a = fit_lmm("y ~ x + (1 + x | participant)", frame)
+    b = fit_lmm("y ~ x + (1 + x | participant)", frame.assign(y=frame["y"] + 1000.0))
+    close(a.loglik, b.loglik, 0, 1e-8)
+    close(b.coefficients["(Intercept)"] - 1000.0, a.coefficients["(Intercept)"], 1e-9)
+
+
+@pytest.mark.parametrize(
+    "frame, formula, message",
+    [
+        (pd.DataFrame({"y": list("abcd"), "g": list("aabb")}), "y ~ (1 | g)", "numeric"),
+        (pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("abcd")}), "y ~ (1 | g)", "observations"),
+        (pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aaaa")}), "y ~ (1 | g)", "2 levels"),
+        (
+            pd.DataFrame({"y": [1.0, 2, 3, 4], "x": [1.0, 1, 1, 1], "g": list("aabb")}),
+            "y ~ x + (1 | g)",
+            "rank deficient",
+        ),
+    ],
+)
+def test_bad_input_is_input_error(frame, formula, message):
+    with pytest.raises(InputError, match=message):
+        fit_lmm(formula, frame)
