@@ -171,7 +171,7 @@ def model_frame(parsed: MixedFormula, data):
         When a variable is missing from ``data`` or no complete rows remain.
     """
     required = [parsed.response, *(v for t in parsed.random for v in (*t.factors, *t.slopes))]
-    missing = [name for name in required if name not in data.columns]
+    missing = [name for name in dict.fromkeys(required) if name not in data.columns]
     if missing:
         raise InputError("data", f"column(s) {missing} used in {parsed.formula!r} not found")
     used = [name for name in parsed.variables if name in data.columns]
