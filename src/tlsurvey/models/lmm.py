@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from tlsurvey.errors import InputError
 from tlsurvey.models.formula import model_frame, parse, r_name
 
 RESTART = 0.1  # relative SD from which to restart a search that stopped on the boundary
+GTOL = 1e-10  # on the gradient of the deviance relative to its value at the start
 DENSE_SCHUR = 2000  # at most this many effects outside the largest factor: dense Schur complement
 
 
@@ -149,31 +151,21 @@ class _Deviance:
         X1 = solve1(R1)
         G = np.einsum("lic,lid->cd", R1, X1)
         if self.q2:
-            L2 = sp.block_diag(
-                [
-                    sp.kron(sp.identity(b.levels), t)
-                    for b, t in zip(self.blocks[1:], T[1:], strict=True)
-                ],
-                format="csr",
-            )
-            m, k = A11.shape[:2]
-            A12 = (L2.T @ np.einsum("ji,ljq->liq", T1, self.Z1Z2).reshape(m * k, -1).T).T
-            A12 = A12.reshape(m, k, -1)
-            R2 = L2.T @ self.Z2Y
+            rest = self.blocks[1:], T[1:]
+            A12 = _times_lambda(np.einsum("ji,ljq->liq", T1, self.Z1Z2), *rest)
+            R2 = _times_lambda(self.Z2Y.T, *rest).T
             W = solve1(A12)
-            S = L2.T @ (L2.T @ self.Z2Z2).T + np.eye(self.q2)
+            m, k = A11.shape[:2]
+            S = _times_lambda(_times_lambda(self.Z2Z2, *rest).T, *rest) + np.eye(self.q2)
             S -= A12.reshape(m * k, -1).T @ W.reshape(m * k, -1)
-            cho = linalg.cho_factor(S, lower=True)
+            cho = linalg.cho_factor(S, lower=True, check_finite=False)
             logdet += 2.0 * float(np.log(np.diag(cho[0])).sum())
             rhs = R2 - np.einsum("liq,lic->qc", A12, X1)
-            G += rhs.T @ linalg.cho_solve(cho, rhs)
+            G += rhs.T @ linalg.cho_solve(cho, rhs, check_finite=False)
         return logdet, self.YtY - G
 
     def _factor_sparse(self, T):
-        lam = sp.block_diag(
-            [sp.kron(sp.identity(b.levels), t) for b, t in zip(self.blocks, T, strict=True)],
-            format="csc",
-        )
+        lam = _lambda(self.blocks, T)
         A = (lam.T @ self.ZtZ @ lam + sp.identity(lam.shape[0])).tocsc()
         lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
         R = lam.T @ self.ZtY
@@ -184,15 +176,15 @@ class _Deviance:
         """Everything at ``theta``: deviance, beta, sigma^2, (RX'RX)^-1, log|A|, r^2, log|RX|^2."""
         logdet, M = self.factor(theta)
         RXtRX = M[1:, 1:]
-        cho = linalg.cho_factor(RXtRX, lower=True)
-        step = linalg.cho_solve(cho, M[1:, 0])
+        cho = linalg.cho_factor(RXtRX, lower=True, check_finite=False)
+        step = linalg.cho_solve(cho, M[1:, 0], check_finite=False)
         r2 = max(float(M[0, 0] - M[1:, 0] @ step), 1e-300)
         ldRX = 2.0 * float(np.log(np.diag(cho[0])).sum())
         dof = self.n - self.p if self.reml else self.n
         dev = logdet + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
         if self.reml:
             dev += ldRX
-        inv = linalg.cho_solve(cho, np.eye(self.p))
+        inv = linalg.cho_solve(cho, np.eye(self.p), check_finite=False)
         return dev, self.beta_ols + step, r2 / dof, inv, logdet, r2, ldRX
 
     def deviance(self, theta):
@@ -214,6 +206,34 @@ class _Deviance:
         return varpar[-1] ** 2 * self.profile(varpar[:-1])[3]
 
 
+def _lambda(blocks, templates) -> sp.csr_matrix:
+    """Block-diagonal ``Lambda``: each block's template repeated over its levels."""
+    data, indices, indptr, at = [], [], [np.zeros(1, int)], 0
+    for b, T in zip(blocks, templates, strict=True):
+        data.append(np.tile(T.ravel(), b.levels))
+        indices.append(
+            at
+            + np.repeat(np.arange(b.levels) * b.k, b.k * b.k)
+            + np.tile(np.arange(b.k), b.levels * b.k)
+        )
+        indptr.append(indptr[-1][-1] + b.k * np.arange(1, b.levels * b.k + 1))
+        at += b.levels * b.k
+    return sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=(at, at)
+    )
+
+
+def _times_lambda(M, blocks, templates) -> np.ndarray:
+    """``M @ Lambda`` for the blocks' block-diagonal ``Lambda`` (last axis of ``M``)."""
+    out, at = np.empty_like(M), 0
+    for b, T in zip(blocks, templates, strict=True):
+        cols = slice(at, at + b.levels * b.k)
+        part = M[..., cols].reshape(*M.shape[:-1], b.levels, b.k) @ T
+        out[..., cols] = part.reshape(*M.shape[:-1], -1)
+        at += b.levels * b.k
+    return out
+
+
 def _by_level(codes, levels, values):
     """Sum ``values`` (n x ...) over the rows of each level: levels x ..."""
     out = np.zeros((levels, *values.shape[1:]))
@@ -229,8 +249,6 @@ class LMMResult:
     ----------
     coefficients, se : pandas.Series
         Fixed effects and their standard errors, ``sqrt(diag(sigma^2 (X' V^-1 X)^-1))`` as lme4.
-    df : pandas.Series
-        Satterthwaite denominator degrees of freedom of each fixed effect (as lmerTest).
     vcov : pandas.DataFrame
         Covariance matrix of the fixed effects.
     random : pandas.DataFrame
@@ -248,7 +266,6 @@ class LMMResult:
     reml: bool
     coefficients: pd.Series
     se: pd.Series
-    df: pd.Series
     vcov: pd.DataFrame
     random: pd.DataFrame
     residual_sd: float
@@ -259,10 +276,34 @@ class LMMResult:
     random_variance: float
     theta: np.ndarray
     terms: dict = field(default_factory=dict)
-    varpar_vcov: np.ndarray | None = None
-    jacobian: list = field(default_factory=list)
     converged: bool = True
     messages: list = field(default_factory=list)
+    deviance: _Deviance | None = field(default=None, repr=False)
+
+    @cached_property
+    def _satterthwaite(self):
+        from tlsurvey.models.satterthwaite import satterthwaite
+
+        return satterthwaite(self.deviance, self.theta, self.residual_sd, self.vcov.to_numpy())
+
+    @property
+    def df(self) -> pd.Series:
+        """Satterthwaite df of each fixed effect (computed on first use, as lmerTest)."""
+        return pd.Series(self._satterthwaite[0], index=self.coefficients.index)
+
+    @property
+    def varpar_vcov(self) -> np.ndarray:
+        """Asymptotic covariance of (theta, sigma): twice the inverse deviance Hessian."""
+        return self._satterthwaite[1]
+
+    @property
+    def jacobian(self) -> list:
+        """Derivatives of ``vcov`` with respect to each of (theta, sigma)."""
+        return self._satterthwaite[2]
+
+    @property
+    def satterthwaite_notes(self) -> list:
+        return self._satterthwaite[3]
 
     @property
     def npar(self) -> int:
@@ -372,12 +413,21 @@ def _optimise(dev: _Deviance):
     lower = np.concatenate([b.lower() for b in dev.blocks])
     start = np.concatenate([b.start() for b in dev.blocks])
     bounds = [(lo, None) for lo in lower]
-    options = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000, "maxls": 50}
+    options = {"ftol": 1e-13, "gtol": GTOL, "maxiter": 2000, "maxls": 20}
+    # relative deviance, so that the gradient tolerance does not depend on the sample size
+    scale = max(abs(dev.deviance(start)), 1.0)
 
     def run(x0):
-        return optimize.minimize(
-            dev.deviance, x0, method="L-BFGS-B", jac="3-point", bounds=bounds, options=options
+        res = optimize.minimize(
+            lambda t: dev.deviance(t) / scale,
+            x0,
+            method="L-BFGS-B",
+            jac="3-point",
+            bounds=bounds,
+            options=options,
         )
+        res.fun *= scale
+        return res
 
     res = run(start)
     # theta_i = 0 is a stationary point of the (even) deviance, so a search that lands on the
@@ -418,8 +468,6 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
     Johnson, P. C. D. (2014). Extension of Nakagawa & Schielzeth's R2GLMM to random slopes
     models. Methods in Ecology and Evolution, 5(9), 944-946.
     """
-    from tlsurvey.models.satterthwaite import satterthwaite
-
     parsed = parse(formula)
     frame = model_frame(parsed, data)
     X, terms = _design(parsed, frame)
@@ -434,7 +482,6 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
     names = list(X.columns)
     vcov = sigma2 * inv
     sigma = math.sqrt(sigma2)
-    df, varpar_vcov, jacobian, notes = satterthwaite(dev, theta, sigma, vcov)
     random, random_variance = _random_table(dev, theta, sigma2)
     messages = [] if res.success else [f"optimizer: {res.message}"]
     return LMMResult(
@@ -442,7 +489,6 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
         reml=reml,
         coefficients=pd.Series(beta, index=names),
         se=pd.Series(np.sqrt(np.diag(vcov)), index=names),
-        df=pd.Series(df, index=names),
         vcov=pd.DataFrame(vcov, index=names, columns=names),
         random=random,
         residual_sd=sigma,
@@ -453,10 +499,9 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
         random_variance=random_variance,
         theta=theta,
         terms=terms,
-        varpar_vcov=varpar_vcov,
-        jacobian=jacobian,
         converged=bool(res.success),
-        messages=messages + notes,
+        messages=messages,
+        deviance=dev,
     )
 
 
