@@ -110,6 +110,44 @@ def test_anova_type3_f_tests(fits, name):
     close(table["p"], ref["p"], SECOND)
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if "lrt" in REFERENCE[n]])
+def test_likelihood_ratio_refits_under_ml(name):
+    record = dict(REFERENCE[name]["lrt"])
+    small, big = record.pop("formula"), REFERENCE[name]["formula"]
+    ref = columns(record)
+    table = lmm.likelihood_ratio([big, small], data(name))
+    assert list(table["formula"]) == [small, big]
+    close(table["npar"], ref["npar"], 0)
+    for ours, theirs in [
+        ("aic", "aic"),
+        ("bic", "bic"),
+        ("loglik", "loglik"),
+        ("deviance", "deviance"),
+    ]:
+        close(table[ours], ref[theirs], 0, 1e-6)
+    close(table["chisq"].iloc[1], ref["chisq"][1], SECOND)
+    close(table["df"].iloc[1], ref["df"][1], 0)
+    close(table["p"].iloc[1], ref["p"][1], SECOND)
+    assert np.isnan(table["p"].iloc[0])
+
+
+def test_workflow_lrt_table_reports_failures():
+    from tlsurvey.models.workflow import LRT_COLUMNS, likelihood_ratios
+
+    small = REFERENCE["crossed"]["lrt"]["formula"]
+    comparisons = [
+        {"name": "source", "formulas": [small, REFERENCE["crossed"]["formula"]]},
+        {"name": "bad", "formulas": [small, "y ~ x + (1 | nowhere)"]},
+    ]
+    table = likelihood_ratios(data("crossed"), comparisons)
+    assert list(table.columns) == LRT_COLUMNS
+    good = table[table["comparison"] == "source"]
+    close(good["p"].iloc[1], REFERENCE["crossed"]["lrt"]["p"][1], SECOND)
+    assert (good["error"] == "").all()
+    assert "nowhere" in table.loc[table["comparison"] == "bad", "error"].iloc[0]
+    assert likelihood_ratios(data("crossed"), []).columns.tolist() == LRT_COLUMNS
+
+
 def test_nine_clusters_between_covariate_has_about_seven_df(fits):
     fit = fits("nine_clusters", True)
     assert 6.5 < fit.df["w"] < 7.5 and fit.df["x"] > 40

@@ -521,3 +521,46 @@ def _random_table(dev: _Deviance, theta, sigma2):
     rows.append(("Residual", "", sigma2, math.sqrt(sigma2), np.nan))
     table = pd.DataFrame(rows, columns=["group", "term", "variance", "sd", "cor"])
     return table, random_variance
+
+
+def likelihood_ratio(formulas: list[str], data: pd.DataFrame) -> pd.DataFrame:
+    """Likelihood-ratio tests between nested linear mixed models, as lme4's ``anova``.
+
+    Every model is (re)fitted by maximum likelihood on the rows complete in the variables of all
+    of them; models are ordered by their number of parameters and each is tested against the
+    one before it.
+
+    Parameters
+    ----------
+    formulas : list of str
+        At least two lme4 formulas, each nested in the next larger one (not checked, as lme4).
+    data : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        formula, npar, aic, bic, loglik, deviance, chisq, df, p (first row: no test).
+    """
+    from scipy import stats as distributions
+
+    from tlsurvey.models.stats import complete
+
+    if len(formulas) < 2:
+        raise InputError("formula", "a likelihood-ratio test needs at least two formulas")
+    used = list(dict.fromkeys(v for f in formulas for v in parse(f).variables if v in data))
+    rows = complete(data, used, f"likelihood-ratio test (columns {used})")
+    fits = sorted((fit_lmm(f, rows, reml=False) for f in formulas), key=lambda r: r.npar)
+    table = pd.DataFrame(
+        {
+            "formula": [f.formula for f in fits],
+            "npar": [f.npar for f in fits],
+            "aic": [f.aic for f in fits],
+            "bic": [f.bic for f in fits],
+            "loglik": [f.loglik for f in fits],
+            "deviance": [f.criterion for f in fits],
+        }
+    )
+    table["chisq"] = (2 * table["loglik"].diff()).clip(lower=0)
+    table["df"] = table["npar"].diff()
+    table["p"] = distributions.chi2.sf(table["chisq"], table["df"])
+    return table.assign(test="likelihood ratio (ML)")
