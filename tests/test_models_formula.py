@@ -100,4 +100,5 @@ def test_model_frame_drops_missing_and_checks_columns(caplog):
 def test_r_names():
     assert r_name("Intercept") == "(Intercept)"
     assert r_name("temp[T.warm]") == "tempwarm"
-    assert r_name("C(case_study)[T.xray]") == "case_studyxray"
+    assert r_name("C(group)[T.b]") == "groupb"
+    assert r_name("f[a]") == "fa" and r_name("x:f[T.b]") == "x:fb"

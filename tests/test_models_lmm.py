@@ -49,20 +49,29 @@ def fits():
 
 
 def _r_random(ref):
-    """lme4's VarCorr rows as dicts (group, term) -> variance, sd and correlation."""
+    """lme4's VarCorr rows as dicts (group, term) -> variance and sd, (group, a, b) -> cor."""
     rnd = columns(ref["random"])
     rnd["grp"] = rnd["grp"].str.replace(r"\.\d+$", "", regex=True)  # `||` terms: g, g.1, ...
     single = rnd[rnd["var2"].isna()]
     pairs = rnd[rnd["var2"].notna()]
     key = list(zip(single["grp"], single["var1"].fillna(""), strict=True))
-    cors = {
-        (g, v2): c for g, v1, v2, c in pairs[["grp", "var1", "var2", "sdcor"]].itertuples(False)
-    }
-    return (
-        dict(zip(key, single["vcov"], strict=True)),
-        dict(zip(key, single["sdcor"], strict=True)),
-        cors,
-    )
+    cors = {(g, a, b): c for g, a, b, c in pairs[["grp", "var1", "var2", "sdcor"]].to_numpy()}
+    variance = dict(zip(key, single["vcov"], strict=True))
+    return variance, dict(zip(key, single["sdcor"], strict=True)), cors
+
+
+def _our_cors(random):
+    """Our random table's correlations as (group, a, b) -> cor."""
+    out, first = {}, None
+    for row in random.itertuples():
+        if row.term.startswith("cor("):
+            a, b = row.term[4:-1].split(", ")
+            out[row.group, a, b] = row.cor
+        elif np.isnan(row.cor):
+            first = row.term
+        else:
+            out[row.group, first, row.term] = row.cor
+    return out
 
 
 @pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
@@ -86,16 +95,16 @@ def test_matches_lme4_and_lmertest(fits, name, reml):
     close(fit.aic, ref["aic"], 0, 1e-6)
     variance, sd, cors = _r_random(ref)
     ours = fit.random.assign(term=fit.random["term"].fillna(""))
+    assert _our_cors(ours).keys() == cors.keys()
+    for pair, value in _our_cors(ours).items():
+        close(value, cors[pair], SECOND)
+    ours = ours[~ours["term"].str.startswith("cor(")]
     assert len(ours) == len(variance)
     # boundary fits: lme4 stops at theta ~ 1e-8 where we reach 0
     scale = ref["sigma"] * 1e-6 if ref["singular"] else 0.0
     for row in ours.itertuples():
         close(row.sd, sd[row.group, row.term], SECOND, scale)
         close(row.variance, variance[row.group, row.term], SECOND, scale**2)
-        if (row.group, row.term) in cors:
-            close(row.cor, cors[row.group, row.term], SECOND)
-        else:
-            assert np.isnan(row.cor)
     assert fit.nobs == ref["nobs"] and fit.ngroups == ref["ngroups"]
     assert tables.is_singular(fit) == ref["singular"]
 

@@ -186,8 +186,8 @@ def model_frame(parsed: MixedFormula, data):
 
 def r_name(column: str) -> str:
     """Name a design column as R does: ``Intercept`` -> ``(Intercept)``, ``temp[T.warm]`` ->
-    ``tempwarm``, ``C(x)[T.b]`` -> ``xb``."""
+    ``tempwarm``, ``C(x)[T.b]`` -> ``xb``, full dummy coding ``f[a]`` -> ``fa``."""
     if column == "Intercept":
         return "(Intercept)"
     column = re.sub(r"C\(([A-Za-z0-9_.]+)\)", r"\1", column)
-    return re.sub(r"\[T\.([^\]]*)\]", r"\1", column)
+    return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", column)

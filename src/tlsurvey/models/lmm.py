@@ -31,6 +31,7 @@ from tlsurvey.errors import InputError
 from tlsurvey.models.formula import model_frame, parse, r_name
 
 RESTART = 0.1  # relative SD from which to restart a search that stopped on the boundary
+CORR = (np.nan, np.nan)  # variance and sd of a correlation-only row of the random table
 GTOL = 1e-10  # on the gradient of the deviance relative to its value at the start
 DENSE_SCHUR = 2000  # at most this many effects outside the largest factor: dense Schur complement
 
@@ -252,7 +253,9 @@ class LMMResult:
     vcov : pandas.DataFrame
         Covariance matrix of the fixed effects.
     random : pandas.DataFrame
-        Random-effect parameters: group, term, variance, sd, cor (with the term's first effect).
+        Random-effect parameters: group, term, variance, sd, cor (with the term's first effect;
+        with three or more correlated effects the other correlations follow as rows
+        ``cor(a, b)`` with variance and sd empty).
     residual_sd : float
     loglik : float
         Log-likelihood (REML log-likelihood when ``reml``); ``criterion`` is ``-2 * loglik``,
@@ -515,9 +518,15 @@ def _random_table(dev: _Deviance, theta, sigma2):
             sd = np.sqrt(np.diag(cov))
             Z = block.Z[:, term]
             random_variance += float(np.mean(np.einsum("ij,jk,ik->i", Z, cov, Z)))
-            for k, pos in enumerate(term):
-                cor = cov[0, k] / (sd[0] * sd[k]) if k and sd[0] * sd[k] > 0 else np.nan
-                rows.append((block.group, block.names[pos], cov[k, k], sd[k], cor))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cor = cov / np.outer(sd, sd)
+            names = [block.names[pos] for pos in term]
+            for k, name in enumerate(names):
+                rows.append((block.group, name, cov[k, k], sd[k], cor[0, k] if k else np.nan))
+            # correlations not involving the first effect (3 or more correlated effects)
+            for i, j in zip(*np.triu_indices(len(term), 1), strict=True):
+                if i:
+                    rows.append((block.group, f"cor({names[i]}, {names[j]})", *CORR, cor[i, j]))
     rows.append(("Residual", "", sigma2, math.sqrt(sigma2), np.nan))
     table = pd.DataFrame(rows, columns=["group", "term", "variance", "sd", "cor"])
     return table, random_variance

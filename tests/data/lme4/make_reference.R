@@ -27,6 +27,10 @@ d$y <- round(1 + 0.4 * d$x + c(a = 0, b = 0.3, c = -0.2)[d$f] + u + noise(nrow(d
 cases$intercept <- list(data = d, formula = "y ~ x + f + (1 | participant)",
                         nested = "y ~ x + (1 | participant)")
 
+# 1b. correlated random slopes of a factor (3 x 3 covariance), same data
+cases$factor_slopes <- list(data = d, formula = "y ~ x + (1 + f | participant)",
+                            nested = "y ~ x + (1 | participant)")
+
 # 2. crossed participant x source
 set.seed(202)
 d <- expand.grid(rep = 1:2, source = c("s1", "s2", "s3", "s4"), participant = sprintf("p%03d", 1:50),
