@@ -27,7 +27,9 @@ import pandas as pd
 
 from tlsurvey.io import write_text
 from tlsurvey.models.lmm import fit_lmm
+from tlsurvey.provenance import package_versions
 
+BENCH_PACKAGES = ("numpy", "scipy", "pandas")
 CASES = {
     "intercept": ("y ~ x + z + (1 | participant)", 1.5),
     "crossed": ("y ~ x + z + (1 | participant) + (1 | source)", 2.0),
@@ -38,7 +40,7 @@ args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1])
 reps <- as.integer(args[3])
 f <- as.formula(args[2])
-secs <- sapply(seq_len(reps), function(i) system.time(m <<- lmer(f, d))[["elapsed"]])
+secs <- I(sapply(seq_len(reps), function(i) system.time(m <<- lmer(f, d))[["elapsed"]]))
 out <- list(seconds = secs, fixed = unname(fixef(m)), loglik = as.numeric(logLik(m)),
             lme4 = as.character(packageVersion("lme4")))
 cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
@@ -122,17 +124,9 @@ def main(argv=None) -> dict:
                     }
                 rows.append(row)
                 _print(row, args.repeats)
-    report = {
-        "cases": rows,
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor(),
-            "machine": platform.machine(),
-        },
-    }
-    out = Path(args.out)
-    write_text(json.dumps(report, indent=2) + "\n", out)
-    print(f"wrote {out}")
+    report = {"cases": rows, "platform": platform.platform(), **package_versions(BENCH_PACKAGES)}
+    write_text(json.dumps(report, indent=2) + "\n", Path(args.out))
+    print(f"wrote {args.out}")
     return report
 
 
