@@ -32,6 +32,7 @@ from tlsurvey.models.formula import model_frame, parse, r_name
 
 RESTART = 0.1  # relative SD from which to restart a search that stopped on the boundary
 CORR = (np.nan, np.nan)  # variance and sd of a correlation-only row of the random table
+SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance on theta
 GTOL = 1e-10  # on the gradient of the deviance relative to its value at the start
 DENSE_SCHUR = 2000  # at most this many effects outside the largest factor: dense Schur complement
 
@@ -307,6 +308,12 @@ class LMMResult:
     @property
     def satterthwaite_notes(self) -> list:
         return self._satterthwaite[3]
+
+    @property
+    def singular(self) -> bool:
+        """lme4's ``isSingular``: a diagonal element of theta below 1e-4."""
+        diagonal = np.concatenate([b.lower() for b in self.deviance.blocks]) == 0
+        return bool(np.any(self.theta[diagonal] < SINGULAR_TOL))
 
     @property
     def npar(self) -> int:

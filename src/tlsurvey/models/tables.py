@@ -71,12 +71,14 @@ def random_effects(result, model: str = "") -> pd.DataFrame:
 
 
 def is_singular(result, tol: float = 1e-4) -> bool:
-    """Singular fit, as lme4's ``isSingular``: a random-effect SD (relative to the residual SD
-    of a linear model) below ``tol``, or a random-effect correlation of +-1."""
+    """Singular fit, as lme4's ``isSingular``: linear models by lme4's rule on theta
+    (:attr:`LMMResult.singular`); CLMMs when a random-effect SD is below ``tol`` or a
+    random-effect correlation is +-1."""
+    if not isinstance(result, CLMMResult):
+        return result.singular
     random = result.random[result.random["group"] != "Residual"]
-    scale = 1.0 if isinstance(result, CLMMResult) else result.residual_sd
     near_one = random["cor"].abs() > 1 - tol if "cor" in random else False
-    return bool((random["sd"] / scale < tol).any() or np.any(near_one))
+    return bool((random["sd"] < tol).any() or np.any(near_one))
 
 
 def fit_stats(result, model: str = "") -> dict:
