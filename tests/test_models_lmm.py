@@ -206,3 +206,24 @@ def test_deviance_invariant_to_response_shift():
 def test_bad_input_is_input_error(frame, formula, message):
     with pytest.raises(InputError, match=message):
         fit_lmm(formula, frame)
+
+
+def test_coefficients_table_carries_satterthwaite_df(fits):
+    fit = fits("nine_clusters", True)
+    table = tables.coefficients(fit, "m")
+    assert list(table.columns[:9]) == [
+        "model",
+        "family",
+        "term",
+        "kind",
+        "estimate",
+        "se",
+        "statistic",
+        "df",
+        "p",
+    ]
+    close(table["df"], columns(REFERENCE["nine_clusters"]["reml"]["fixed"])["df"], SECOND)
+    assert (table["test"] == "Satterthwaite t").all()
+    stats = tables.fit_stats(fit, "m")
+    close(stats["reml_criterion"], REFERENCE["nine_clusters"]["reml"]["reml_criterion"], 0, 1e-6)
+    assert tables.to_json(fit)["test"] == "Satterthwaite t"
