@@ -18,6 +18,7 @@ or, when they are many, the whole of ``A`` goes to a sparse LU factorisation.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -29,6 +30,7 @@ from scipy.sparse.linalg import splu
 
 from tlsurvey.errors import InputError
 from tlsurvey.models.formula import model_frame, parse, r_name
+from tlsurvey.models.satterthwaite import type3_contrasts
 
 RESTART = 0.1  # relative SD from which to restart a search that stopped on the boundary
 CORR = (np.nan, np.nan)  # variance and sd of a correlation-only row of the random table
@@ -280,6 +282,7 @@ class LMMResult:
     random_variance: float
     theta: np.ndarray
     terms: dict = field(default_factory=dict)
+    contrasts: dict = field(default_factory=dict)
     converged: bool = True
     messages: list = field(default_factory=list)
     deviance: _Deviance | None = field(default=None, repr=False)
@@ -351,15 +354,16 @@ class LMMResult:
         return t_table(self.coefficients, self.se, self.df)
 
     def anova(self) -> pd.DataFrame:
-        """F tests of the fixed-effect terms with Satterthwaite denominator df (lmerTest's
-        ``anova``; see :func:`tlsurvey.models.satterthwaite.f_tests`)."""
+        """Type III F tests of the fixed-effect terms with Satterthwaite denominator df
+        (lmerTest's ``anova``; see :func:`tlsurvey.models.satterthwaite.f_tests`)."""
         from tlsurvey.models.satterthwaite import f_tests
 
         return f_tests(self)
 
 
 def _design(parsed, frame):
-    """Fixed-effects matrix (R column names) and its terms -> column positions."""
+    """Fixed-effects matrix (R column names), its terms -> column positions and the type III
+    contrast of each term (lmerTest's, for treatment coding)."""
     import patsy
 
     try:
@@ -370,19 +374,49 @@ def _design(parsed, frame):
             "formula", f"cannot build fixed effects of {parsed.formula!r}: {exc}"
         ) from None
     # columns in R's order: terms by degree, then as written
-    slices = X.design_info.term_name_slices
+    info, slices = X.design_info, X.design_info.term_name_slices
     ordered = sorted(desc.rhs_termlist, key=lambda term: len(term.factors))
-    columns, terms = [], {}
+    columns, terms, factors = [], {}, {}
     for term in ordered:
         cols = list(X.columns[slices[term.name()]])
-        terms[r_name(term.name())] = list(range(len(columns), len(columns) + len(cols)))
+        name = r_name(term.name())
+        terms[name] = list(range(len(columns), len(columns) + len(cols)))
+        factors[name] = {f.name() for f in term.factors}
         columns += cols
     X = X[columns].rename(columns=r_name)
     if np.linalg.matrix_rank(X.to_numpy(float)) < X.shape[1]:
         raise InputError(
             "formula", f"fixed-effects model matrix of {parsed.formula!r} is rank deficient"
         )
-    return X, terms
+    contained = any(factors[a] < factors[b] for a in factors for b in factors if a != "(Intercept)")
+    complete = _complete_design(ordered, info, frame) if contained else None
+    return X, terms, type3_contrasts(X, terms, factors, complete)
+
+
+def _complete_design(ordered, info, frame) -> pd.DataFrame | None:
+    """lmerTest's 'complete' design: every level of every factor of every term (R names);
+    None when a factor is not plainly treatment coded."""
+    import patsy
+
+    columns = {}
+    for term in ordered:
+        parts = [("", np.ones(len(frame)))]
+        for factor in term.factors:
+            name, fi = factor.name(), info.factor_infos[factor]
+            if fi.type == "numerical":
+                values = [(r_name(name), patsy.dmatrix(f"0 + {name}", frame)[:, 0])]
+            else:
+                column = re.fullmatch(r"C\((\w+)\)|(\w+)", name)
+                if column is None:  # explicit contrasts: no coding-free type III here
+                    return None
+                values = frame[column.group(1) or column.group(2)].to_numpy()
+                values = [
+                    (f"{r_name(name)}{lv}", (values == lv).astype(float)) for lv in fi.categories
+                ]
+            parts = [(f"{a}:{b}" if a else b, x * v) for a, x in parts for b, v in values]
+        for name, values in parts:
+            columns[name or "(Intercept)"] = values
+    return pd.DataFrame(columns)
 
 
 def _blocks(parsed, frame) -> list[_Block]:
@@ -480,7 +514,7 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
     """
     parsed = parse(formula)
     frame = model_frame(parsed, data)
-    X, terms = _design(parsed, frame)
+    X, terms, contrasts = _design(parsed, frame)
     y = pd.to_numeric(frame[parsed.response], errors="coerce").to_numpy(float)
     if not np.all(np.isfinite(y)):
         raise InputError("data", f"response '{parsed.response}' must be numeric in {formula!r}")
@@ -509,6 +543,7 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
         random_variance=random_variance,
         theta=theta,
         terms=terms,
+        contrasts=contrasts,
         converged=bool(res.success),
         messages=messages,
         deviance=dev,

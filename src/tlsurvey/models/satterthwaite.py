@@ -148,22 +148,64 @@ def f_test(result, L: np.ndarray) -> tuple[int, float, float, float]:
     return len(d), ddf, F, float(stats.f.sf(F, len(d), ddf))
 
 
-def f_tests(result) -> pd.DataFrame:
-    """Satterthwaite F test per fixed-effect term (all of the term's coefficients zero).
+def _zapsmall(a: np.ndarray, digits: int = 7) -> np.ndarray:
+    """R's ``zapsmall``: round to ``digits`` significant digits of the largest entry."""
+    biggest = np.max(np.abs(a)) if a.size else 0.0
+    if biggest == 0:
+        return a
+    return np.round(a, max(0, digits - int(np.ceil(np.log10(biggest)))))
 
-    This is lmerTest's type III ``anova`` for every term that is not contained in a higher-order
-    interaction; for a term that is (its marginal hypothesis depends on the coding), F and p
-    are NaN.
+
+def type3_contrasts(X: pd.DataFrame, terms: dict, factors: dict, complete) -> dict:
+    """Type III contrast matrix of each term, as lmerTest's ``extract_contrasts_type3``.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The (treatment-coded, full-rank) fixed-effects matrix.
+    terms : dict
+        Term -> positions of its columns in ``X``.
+    factors : dict
+        Term -> set of its factors (containment: a term whose factors are a proper subset).
+    complete : pandas.DataFrame or None
+        Every level of every factor of every term (lmerTest's ``rdX``). None: no term is
+        contained in another (each term's contrast selects its columns), or a coding this
+        does not handle (contained terms get no contrast).
+    """
+    p = X.shape[1]
+    names = [t for t in terms if t != "(Intercept)"]
+    contains = {t: [o for o in names if factors[t] < factors[o]] for t in names}
+    if complete is None:
+        return {t: np.eye(p)[terms[t]] for t in names if not contains[t]}
+    B = np.linalg.lstsq(X.to_numpy(float), complete.to_numpy(float), rcond=None)[0]
+    L = _zapsmall(B.T)  # rows: complete-design columns, columns: coefficients
+    for term in sorted(names, key=lambda t: -len(factors[t])):  # higher order first
+        if contains[term]:
+            other = L[:, [c for o in contains[term] for c in terms[o]]]
+            y = L[:, terms[term]]
+            L[:, terms[term]] = _zapsmall(y - other @ np.linalg.lstsq(other, y, rcond=None)[0])
+    rows = [list(complete.columns).index(c) for c in X.columns]
+    out = {}
+    for term in names:
+        Lt = L[np.ix_(rows, terms[term])].T
+        out[term] = Lt[np.abs(Lt).sum(axis=1) > 1e-8]
+    return out
+
+
+def f_tests(result) -> pd.DataFrame:
+    """Type III Satterthwaite F test per fixed-effect term, as lmerTest's ``anova``.
+
+    Terms contained in a higher-order interaction are tested with lmerTest's type III
+    contrasts (treatment coding); with explicit contrasts (``C(f, Sum)``) they get NaN.
     """
     rows = []
-    factors = {name: set(name.split(":")) for name in result.terms}
     for name, cols in result.terms.items():
         if name == "(Intercept)":
             continue
-        if any(factors[name] < other for other in factors.values()):
+        L = result.contrasts.get(name)
+        if L is None:
             rows.append((name, len(cols), np.nan, np.nan, np.nan))
-            continue
-        L = np.eye(len(result.coefficients))[cols]
-        rows.append((name, *f_test(result, L)))
+        else:
+            rows.append((name, *f_test(result, L)))
     table = pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
     return table.assign(test="Satterthwaite F")

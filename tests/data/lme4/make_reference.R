@@ -31,6 +31,12 @@ cases$intercept <- list(data = d, formula = "y ~ x + f + (1 | participant)",
 cases$factor_slopes <- list(data = d, formula = "y ~ x + (1 + f | participant)",
                             nested = "y ~ x + (1 | participant)")
 
+# 1c. interactions: type III F tests of terms contained in them (lmerTest's contrasts)
+d$h <- rep(c("u", "v"), each = 3, length.out = nrow(d))
+d$y2 <- round(d$y + 0.3 * (d$h == "v") + 0.4 * (d$h == "v") * (d$f == "b"), 4)
+cases$interaction <- list(data = d, formula = "y ~ x * f + (1 | participant)")
+cases$two_factors <- list(data = d, formula = "y2 ~ f * h + x + (1 | participant)")
+
 # 2. crossed participant x source
 set.seed(202)
 d <- expand.grid(rep = 1:2, source = c("s1", "s2", "s3", "s4"), participant = sprintf("p%03d", 1:50),
