@@ -221,17 +221,7 @@ def test_bad_input_is_input_error(frame, formula, message):
 def test_coefficients_table_carries_satterthwaite_df(fits):
     fit = fits("nine_clusters", True)
     table = tables.coefficients(fit, "m")
-    assert list(table.columns[:9]) == [
-        "model",
-        "family",
-        "term",
-        "kind",
-        "estimate",
-        "se",
-        "statistic",
-        "df",
-        "p",
-    ]
+    assert list(table.columns[6:9]) == ["statistic", "df", "p"]
     close(table["df"], columns(REFERENCE["nine_clusters"]["reml"]["fixed"])["df"], SECOND)
     assert (table["test"] == "Satterthwaite t").all()
     stats = tables.fit_stats(fit, "m")
