@@ -37,6 +37,7 @@ CORR = (np.nan, np.nan)  # variance and sd of a correlation-only row of the rand
 SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance on theta
 GTOL = 1e-10  # on the gradient of the deviance relative to its value at the start
 DENSE_SCHUR = 2000  # at most this many effects outside the largest factor: dense Schur complement
+DENSE_CELLS = 2e7  # and at most this many entries in the dense cross-product Z1'Z2
 
 
 @dataclass
@@ -107,7 +108,7 @@ class _Deviance:
         big, rest = blocks[0], blocks[1:]
         self.q2 = sum(b.levels * b.k for b in rest)
         self.split = np.cumsum([0] + [b.ntheta for b in blocks])
-        self.sparse = self.q2 > DENSE_SCHUR
+        self.sparse = self.q2 > DENSE_SCHUR or big.levels * big.k * self.q2 > DENSE_CELLS
         if self.sparse:
             Zs = sp.hstack([b.sparse() for b in blocks]).tocsc()
             self.ZtZ, self.ZtY = (Zs.T @ Zs).tocsc(), np.asarray(Zs.T @ Y)
