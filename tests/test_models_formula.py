@@ -1,10 +1,10 @@
-"""lme4 formula parsing and its mapping to statsmodels and the CLMM."""
+"""lme4 formula parsing: random terms, their lme4 expansions and the model frame."""
 
 import pandas as pd
 import pytest
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.formula import model_frame, parse, r_name
+from tlsurvey.models.formula import RandomTerm, model_frame, parse, r_name
 
 
 def test_single_intercept():
@@ -12,33 +12,52 @@ def test_single_intercept():
     assert f.response == "expected"
     assert f.fixed == "visual + semantic + embedding + case_study"
     assert f.groups == ["participant"] and f.intercepts_only
-    kw = f.statsmodels()
-    assert kw == {
-        "formula": "expected ~ visual + semantic + embedding + case_study",
-        "groups": "participant",
-        "re_formula": "1",
-    }
+    assert f.random == (RandomTerm("participant"),)
 
 
-def test_crossed_maps_to_variance_components():
-    kw = parse("y ~ x + (1 | participant) + (1 | source)").statsmodels()
-    assert kw["groups"] == "_all" and kw["re_formula"] == "0"
-    assert kw["vc_formula"] == {"participant": "0 + C(participant)", "source": "0 + C(source)"}
+def test_crossed_factors_are_separate_terms():
+    f = parse("y ~ x + (1 | participant) + (1 | source)")
+    assert f.random == (RandomTerm("participant"), RandomTerm("source"))
 
 
 @pytest.mark.parametrize(
-    "text, intercept, slopes, re_formula",
+    "text, intercept, slopes",
     [
-        ("y ~ x + (x | g)", True, ("x",), "1 + x"),
-        ("y ~ x + (1 + x | g)", True, ("x",), "1 + x"),
-        ("y ~ x + (0 + x | g)", False, ("x",), "0 + x"),
+        ("y ~ x + (x | g)", True, ("x",)),
+        ("y ~ x + (1 + x | g)", True, ("x",)),
+        ("y ~ x + (0 + x | g)", False, ("x",)),
     ],
 )
-def test_random_slopes(text, intercept, slopes, re_formula):
-    f = parse(text)
-    term = f.random[0]
+def test_random_slopes(text, intercept, slopes):
+    term = parse(text).random[0]
     assert (term.intercept, term.slopes) == (intercept, slopes)
-    assert f.statsmodels()["re_formula"] == re_formula
+    assert term.names == ["(Intercept)"] * intercept + ["x"]
+
+
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        # lme4: (1 + x || g) is (1 | g) + (0 + x | g)
+        ("y ~ x + (1 + x || g)", [("g", True, ()), ("g", False, ("x",))]),
+        ("y ~ x + (x + z || g)", [("g", True, ()), ("g", False, ("x",)), ("g", False, ("z",))]),
+        ("y ~ x + (0 + x || g)", [("g", False, ("x",))]),
+        # slopes beside a crossed factor
+        ("y ~ x + (1 + x | p) + (1 | s)", [("p", True, ("x",)), ("s", True, ())]),
+        # nesting: a/b is a + b:a, a/b/c also c:b:a
+        ("y ~ (1 | a/b)", [("a", True, ()), ("b:a", True, ())]),
+        ("y ~ (1 | a/b/c)", [("a", True, ()), ("b:a", True, ()), ("c:b:a", True, ())]),
+        ("y ~ (1 | a:b)", [("a:b", True, ())]),
+    ],
+)
+def test_lme4_expansions(text, terms):
+    assert parse(text).random == tuple(RandomTerm(*t) for t in terms)
+
+
+def test_interaction_factor_levels_are_combinations():
+    data = pd.DataFrame({"y": [1.0, 2, 3, 4], "a": list("aabb"), "b": list("xyxx")})
+    frame = model_frame(parse("y ~ (1 | a/b)"), data)
+    assert list(frame["b:a"]) == ["x:a", "y:a", "x:b", "x:b"]
+    assert parse("y ~ (1 | a/b)").random[1].factors == ["b", "a"]
 
 
 def test_intercept_only_fixed_part():
@@ -49,11 +68,12 @@ def test_intercept_only_fixed_part():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("y ~ x + (1 || g)", "'||'"),
-        ("y ~ x + (1 | a/b)", "nested"),
-        ("y ~ x + (1 | a:b)", "single column"),
+        ("y ~ x + (1 | a b)", "column names"),
+        ("y ~ x + (1 | a/)", "column names"),
+        ("y ~ x + (1 | g | h)", "exactly one"),
         ("y ~ x + (x:z | g)", "interaction"),
-        ("y ~ x + (1 | g) + (0 + x | g)", "more than one"),
+        ("y ~ x + (1 | g) + (1 + x | g)", "twice"),
+        ("y ~ x + (1 + x || g) + (0 + x | g)", "twice"),
         ("y ~ x + 1 | g", "parentheses"),
         ("y x", "'~'"),
         ("y ~ x + (1 | g", "unbalanced"),
@@ -65,11 +85,6 @@ def test_unsupported_syntax_is_input_error(text, message):
     with pytest.raises(InputError, match="formula") as err:
         parse(text)
     assert message in str(err.value)
-
-
-def test_crossed_slopes_rejected_for_statsmodels():
-    with pytest.raises(InputError, match="one grouping factor"):
-        parse("y ~ x + (x | a) + (1 | b)").statsmodels()
 
 
 def test_model_frame_drops_missing_and_checks_columns(caplog):
@@ -85,4 +100,5 @@ def test_model_frame_drops_missing_and_checks_columns(caplog):
 def test_r_names():
     assert r_name("Intercept") == "(Intercept)"
     assert r_name("temp[T.warm]") == "tempwarm"
-    assert r_name("C(case_study)[T.xray]") == "case_studyxray"
+    assert r_name("C(group)[T.b]") == "groupb"
+    assert r_name("f[a]") == "fa" and r_name("x:f[T.b]") == "x:fb"

@@ -68,11 +68,11 @@ def test_run_writes_every_table(survey, study, tmp_path, root, caplog):
 def test_failed_spec_is_reported_not_raised(survey, study, tmp_path, root):
     ratings, choices = survey
     bad = {
-        "specs": [{"name": "bad", "formula": "expected ~ visual + (1 | a/b)", "family": "ordinal"}]
+        "specs": [{"name": "bad", "formula": "expected ~ visual + (1 | a:b)", "family": "ordinal"}]
     }
     run(ratings, choices, study, root / "config" / "outcomes.csv", tmp_path, bad)
     fits = pd.read_csv(tmp_path / "fit_stats.csv")
-    assert not fits.loc[0, "converged"] and "nested" in fits.loc[0, "error"]
+    assert not fits.loc[0, "converged"] and "['a', 'b'] used" in fits.loc[0, "error"]
 
 
 def test_to_latex_booktabs():
@@ -121,8 +121,8 @@ def test_cli_fit_table_gaussian_ml(shared, capsys):
 
 def test_cli_input_errors(shared, capsys):
     data = str(shared / "reference" / "wine.csv")
-    assert main(["fit", "rating ~ temp + (1 || judge)", "--data", data]) == 1
-    assert "'||'" in capsys.readouterr().err
+    assert main(["fit", "rating ~ temp + (temp:contact | judge)", "--data", data]) == 1
+    assert "interaction" in capsys.readouterr().err
     assert main(["fit", "rating ~ temp + (1 | judge)", "--data", "missing.csv"]) == 1
     assert main(["fit", "rating ~ temp + (temp | judge)", "--data", data]) == 1
     assert "CLMM supports" in capsys.readouterr().err

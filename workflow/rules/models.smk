@@ -24,6 +24,8 @@ rule models_fit:
         random_effects_tex=f"{MODELS_DIR}/random_effects.tex",
         fit_stats=reported(f"{MODELS_DIR}/fit_stats.csv", "Models"),
         fit_stats_tex=f"{MODELS_DIR}/fit_stats.tex",
+        lrt=reported(f"{MODELS_DIR}/lrt.csv", "Models"),
+        lrt_tex=f"{MODELS_DIR}/lrt.tex",
     params:
         code=CODE["models"],
         models=config_section("models"),

@@ -3,7 +3,7 @@
 Public API
 ----------
 fit(formula, data, family, link, reml, nagq)
-    Mixed model in lme4 syntax: ``gaussian`` (statsmodels MixedLM) or ``ordinal`` (own CLMM).
+    Mixed model in lme4 syntax: ``gaussian`` (own LMM, as lme4) or ``ordinal`` (own CLMM).
 fit_lmm, fit_clmm, parse
 rm_corr_table, participant_spearman, misalignment, alignment_summary
 bowker_test, task_dependence

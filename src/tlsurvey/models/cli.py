@@ -68,12 +68,9 @@ def cli(argv: list[str]) -> int:
         print(
             f"n = {stats['nobs']}, groups: {stats['ngroups']}, logLik = {result.loglik:.6f}{extra}"
         )
-        print("\nFixed effects (Wald z tests, 95% CI):")
-        print(
-            tables.coefficients(result)
-            .drop(columns=["model", "family", "test"])
-            .to_string(index=False)
-        )
+        coefs = tables.coefficients(result)
+        print(f"\nFixed effects ({coefs['test'].iloc[0]} tests, 95% CI):")
+        print(coefs.drop(columns=["model", "family", "test"]).to_string(index=False))
         print("\nRandom effects:")
         print(tables.random_effects(result).drop(columns="model").to_string(index=False))
         print(

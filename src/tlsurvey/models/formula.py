@@ -1,9 +1,10 @@
 """Parse mixed-model formulas written in lme4 syntax.
 
-Supported: ``y ~ fixed + (1 | g)``, crossed intercepts ``(1 | g1) + (1 | g2)``, correlated random
-slopes ``(x | g)`` / ``(1 + x | g)`` and ``(0 + x | g)`` for a single grouping factor. Rejected
-with :class:`~tlsurvey.errors.InputError`: ``||``, nested ``g1/g2``, interaction grouping factors
-``g1:g2``, interactions inside a random term, and a grouping factor used twice.
+Supported: ``y ~ fixed + (1 | g)``, crossed factors ``(1 | g1) + (1 | g2)``, correlated random
+slopes ``(x | g)`` / ``(1 + x | g)`` / ``(0 + x | g)``, uncorrelated ones ``(1 + x || g)`` (as lme4:
+``(1 | g) + (0 + x | g)``), nested factors ``(1 | a/b)`` (``(1 | a) + (1 | b:a)``) and interaction
+factors ``(1 | a:b)``, in any combination. Rejected with :class:`~tlsurvey.errors.InputError`:
+interactions inside a random term and a random effect given twice for one grouping factor.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
 @dataclass(frozen=True)
 class RandomTerm:
-    """One ``(terms | group)`` term: ``intercept`` and slope variable names."""
+    """One ``(terms | group)`` term: ``intercept`` and slope variable names; ``group`` may be an
+    interaction ``b:a`` of columns (its levels are the observed combinations)."""
 
     group: str
     intercept: bool = True
@@ -28,6 +30,11 @@ class RandomTerm:
     @property
     def names(self) -> list[str]:
         return (["(Intercept)"] if self.intercept else []) + list(self.slopes)
+
+    @property
+    def factors(self) -> list[str]:
+        """The data columns that make up ``group``."""
+        return self.group.split(":")
 
 
 @dataclass(frozen=True)
@@ -49,45 +56,31 @@ class MixedFormula:
         names = [self.response]
         names += [v for v in re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", self.fixed) if v != "C"]
         for term in self.random:
-            names += [*term.slopes, term.group]
+            names += [*term.slopes, *term.factors]
         return list(dict.fromkeys(n for n in names if not n.isdigit()))
 
     @property
     def intercepts_only(self) -> bool:
         return all(term.intercept and not term.slopes for term in self.random)
 
-    def statsmodels(self) -> dict:
-        """Keyword arguments for ``statsmodels.formula.api.mixedlm``.
-
-        One grouping factor maps to ``groups`` and ``re_formula``; several crossed intercepts map
-        to a single all-ones group (column ``_all``) with one variance component per factor.
-        """
-        formula = f"{self.response} ~ {self.fixed}"
-        if len(self.random) == 1:
-            term = self.random[0]
-            rhs = " + ".join(term.slopes) or "0"
-            re_formula = ("1 + " if term.intercept else "0 + ") + rhs if term.slopes else "1"
-            return {"formula": formula, "groups": term.group, "re_formula": re_formula}
-        if not self.intercepts_only:
-            raise _error(self.formula, "random slopes are supported for one grouping factor only")
-        vc = {term.group: f"0 + C({term.group})" for term in self.random}
-        return {"formula": formula, "groups": "_all", "re_formula": "0", "vc_formula": vc}
-
 
 def _error(formula: str, message: str) -> InputError:
     return InputError("formula", f"{message} in {formula!r}")
 
 
-def _random_term(formula: str, inner: str) -> RandomTerm:
-    if "||" in inner:
-        raise _error(formula, "uncorrelated random effects '||' are not supported")
-    if inner.count("|") != 1:
-        raise _error(formula, f"random term '({inner})' needs exactly one '|'")
-    lhs, group = (part.strip() for part in inner.split("|"))
-    if "/" in group:
-        raise _error(formula, f"nested grouping '{group}' is not supported (code nested ids)")
-    if ":" in group or not NAME.match(group):
-        raise _error(formula, f"grouping factor '{group}' must be a single column name")
+def _random_terms(formula: str, inner: str) -> list[RandomTerm]:
+    """The terms of one bracket, expanded as lme4 does for ``||`` and ``a/b``."""
+    bars = "||" if "||" in inner else "|"
+    parts = inner.split(bars)
+    if len(parts) != 2 or "|" in parts[1]:
+        raise _error(formula, f"random term '({inner})' needs exactly one '|' or '||'")
+    lhs, group = (part.strip() for part in parts)
+    nest = [g.strip() for g in group.split("/")]
+    if not all(NAME.match(f) for g in nest for f in g.split(":")):
+        raise _error(
+            formula, f"grouping factor '{group}' must be column names joined by ':' or '/'"
+        )
+    groups = [":".join(reversed(nest[: k + 1])) for k in range(len(nest))]
     intercept, slopes = True, []
     for token in (t.strip() for t in lhs.split("+")):
         if token == "1":
@@ -104,7 +97,10 @@ def _random_term(formula: str, inner: str) -> RandomTerm:
             raise _error(formula, f"cannot parse random term '({inner})'")
     if not intercept and not slopes:
         raise _error(formula, f"random term '({inner})' has no terms")
-    return RandomTerm(group, intercept, tuple(slopes))
+    if bars == "||":  # lme4: (1 + x || g) is (1 | g) + (0 + x | g)
+        split = [(True, ())] * intercept + [(False, (s,)) for s in slopes]
+        return [RandomTerm(g, i, sl) for g in groups for i, sl in split]
+    return [RandomTerm(g, intercept, tuple(slopes)) for g in groups]
 
 
 def parse(formula: str) -> MixedFormula:
@@ -154,14 +150,14 @@ def parse(formula: str) -> MixedFormula:
         if "|" in piece:
             if not (piece.startswith("(") and piece.endswith(")")):
                 raise _error(formula, f"random term '{piece}' must be in parentheses")
-            random.append(_random_term(formula, piece[1:-1]))
+            random.extend(_random_terms(formula, piece[1:-1]))
         else:
             fixed_parts.append(piece)
-    groups = [term.group for term in random]
-    if not groups:
+    if not random:
         raise _error(formula, "no random-effects term such as (1 | participant)")
-    if len(set(groups)) != len(groups):
-        raise _error(formula, "a grouping factor appears in more than one random term")
+    effects = [(term.group, name) for term in random for name in term.names]
+    if len(set(effects)) != len(effects):
+        raise _error(formula, "a random effect appears twice for one grouping factor")
     fixed = " + ".join(fixed_parts) if fixed_parts else "1"
     return MixedFormula(formula, response, fixed, tuple(random))
 
@@ -174,21 +170,24 @@ def model_frame(parsed: MixedFormula, data):
     InputError
         When a variable is missing from ``data`` or no complete rows remain.
     """
-    required = [parsed.response, *parsed.groups, *(s for t in parsed.random for s in t.slopes)]
-    missing = [name for name in required if name not in data.columns]
+    required = [parsed.response, *(v for t in parsed.random for v in (*t.factors, *t.slopes))]
+    missing = [name for name in dict.fromkeys(required) if name not in data.columns]
     if missing:
         raise InputError("data", f"column(s) {missing} used in {parsed.formula!r} not found")
     used = [name for name in parsed.variables if name in data.columns]
     frame = complete(data, used, f"{parsed.formula} (columns {used})")
     if frame.empty:
         raise InputError("data", f"no complete rows for {parsed.formula!r}")
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    for group in {t.group for t in parsed.random if ":" in t.group}:
+        frame[group] = frame[group.split(":")].astype(str).agg(":".join, axis=1)
+    return frame
 
 
 def r_name(column: str) -> str:
     """Name a design column as R does: ``Intercept`` -> ``(Intercept)``, ``temp[T.warm]`` ->
-    ``tempwarm``, ``C(x)[T.b]`` -> ``xb``."""
+    ``tempwarm``, ``C(x)[T.b]`` -> ``xb``, full dummy coding ``f[a]`` -> ``fa``."""
     if column == "Intercept":
         return "(Intercept)"
     column = re.sub(r"C\(([A-Za-z0-9_.]+)\)", r"\1", column)
-    return re.sub(r"\[T\.([^\]]*)\]", r"\1", column)
+    return re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", column)

@@ -34,12 +34,15 @@ def family_of(result) -> str:
 
 
 def coefficients(result, model: str = "") -> pd.DataFrame:
-    """Fixed effects (and thresholds) with SE, Wald z, p, 95% CI and Holm-adjusted p.
+    """Fixed effects (and thresholds) with SE, statistic, df, p, 95% CI and Holm-adjusted p.
 
-    Holm is applied within the model over the fixed effects other than the intercept and
-    thresholds (one family of tests per model).
+    Linear models: t tests on Satterthwaite df (lmerTest); CLMMs: Wald z (df empty). ``test``
+    names the method. Holm is applied within the model over the fixed effects other than the
+    intercept and thresholds (one family of tests per model).
     """
     table = result.table()
+    if "df" not in table:
+        table["df"] = np.nan
     tested = (table["kind"] == "fixed") & (table["term"] != "(Intercept)")
     table["p_holm"] = np.nan
     table.loc[tested, "p_holm"] = holm(table.loc[tested, "p"])
@@ -52,6 +55,7 @@ def coefficients(result, model: str = "") -> pd.DataFrame:
             "estimate",
             "se",
             "statistic",
+            "df",
             "p",
             "ci_low",
             "ci_high",
@@ -67,12 +71,14 @@ def random_effects(result, model: str = "") -> pd.DataFrame:
 
 
 def is_singular(result, tol: float = 1e-4) -> bool:
-    """Singular fit, as lme4's ``isSingular``: a random-effect SD (relative to the residual SD
-    of a linear model) below ``tol``, or a random-effect correlation of +-1."""
+    """Singular fit, as lme4's ``isSingular``: linear models by lme4's rule on theta
+    (:attr:`LMMResult.singular`); CLMMs when a random-effect SD is below ``tol`` or a
+    random-effect correlation is +-1."""
+    if not isinstance(result, CLMMResult):
+        return result.singular
     random = result.random[result.random["group"] != "Residual"]
-    scale = 1.0 if isinstance(result, CLMMResult) else result.residual_sd
     near_one = random["cor"].abs() > 1 - tol if "cor" in random else False
-    return bool((random["sd"] / scale < tol).any() or np.any(near_one))
+    return bool((random["sd"] < tol).any() or np.any(near_one))
 
 
 def fit_stats(result, model: str = "") -> dict:
@@ -114,7 +120,7 @@ def to_json(result, model: str = "") -> dict:
             for row in df.to_dict("records")
         ]
 
-    cols = ["term", "estimate", "se", "statistic", "p", "ci_low", "ci_high", "p_holm"]
+    cols = ["term", "estimate", "se", "statistic", "df", "p", "ci_low", "ci_high", "p_holm"]
     stats = {
         k: (None if isinstance(v, float) and not math.isfinite(v) else v)
         for k, v in fit_stats(result, model).items()
@@ -127,7 +133,7 @@ def to_json(result, model: str = "") -> dict:
         "fixed": records(table.loc[table.kind == "fixed", cols]),
         "thresholds": records(table.loc[table.kind == "threshold", cols]),
         "random": records(random_effects(result, model).drop(columns="model")),
-        "test": "Wald z",
+        "test": str(table["test"].iloc[0]) if len(table) else "",
     }
 
 

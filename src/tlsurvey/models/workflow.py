@@ -17,7 +17,12 @@ log = logging.getLogger("tlsurvey.models")
 
 # step -> {file: also write booktabs .tex}
 OUTPUTS = {
-    "fits": {"coefficients.csv": True, "random_effects.csv": True, "fit_stats.csv": True},
+    "fits": {
+        "coefficients.csv": True,
+        "random_effects.csv": True,
+        "fit_stats.csv": True,
+        "lrt.csv": True,
+    },
     "alignment": {
         "alignment_rmcorr.csv": True,
         "alignment_participants.csv": False,
@@ -31,9 +36,11 @@ OUTPUTS = {
 
 
 CAPTIONS = {
-    "coefficients": "Mixed-model fixed effects and thresholds (Wald z, 95% CI, Holm within model)",
+    "coefficients": "Mixed-model fixed effects and thresholds (linear: Satterthwaite t; ordinal: "
+    "Wald z; 95% CI, Holm within model)",
     "random_effects": "Random-effect variances and standard deviations",
     "fit_stats": "Model fit statistics (R2 after Nakagawa and Schielzeth)",
+    "lrt": "Likelihood-ratio tests between nested linear mixed models (refitted by ML)",
     "alignment_rmcorr": "Repeated-measures correlation of similarity with expected performance",
     "alignment_summary": "Alignment of similarity and expected performance (bootstrap 95% CI)",
     "task_dependence": "Task dependence of the chosen source",
@@ -88,6 +95,26 @@ def fit_specs(wide: pd.DataFrame, specs) -> dict[str, pd.DataFrame]:
     }
 
 
+LRT_COLUMNS = "comparison formula npar aic bic loglik deviance chisq df p test error".split()
+
+
+def likelihood_ratios(wide: pd.DataFrame, comparisons) -> pd.DataFrame:
+    """lme4 ``anova`` of each comparison ({name, formulas}); a failure is logged and reported
+    in the ``error`` column."""
+    from tlsurvey.models.lmm import likelihood_ratio
+
+    out = []
+    for comparison in comparisons:
+        name = comparison["name"]
+        try:
+            table = likelihood_ratio(comparison["formulas"], wide).assign(error="")
+        except Exception as exc:  # noqa: BLE001 - report and continue with the others
+            log.warning("likelihood-ratio test %s failed: %s", name, exc)
+            table = pd.DataFrame({"formula": comparison["formulas"], "error": str(exc)})
+        out.append(table.assign(comparison=name))
+    return pd.concat(out or [pd.DataFrame()], ignore_index=True).reindex(columns=LRT_COLUMNS)
+
+
 def _load(table, reader=read_table) -> pd.DataFrame:
     return table if isinstance(table, pd.DataFrame) else reader(table)
 
@@ -116,7 +143,8 @@ def _wide(ratings, study: Study) -> pd.DataFrame:
 
 def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
     """Fit the model specs (:func:`model_specs`) to the wide ratings: coefficients,
-    random_effects, fit_stats (a ``note`` row when there is no spec to fit)."""
+    random_effects, fit_stats (a ``note`` row when there is no spec to fit); and the
+    likelihood-ratio tests of ``config["lrt"]`` (lrt)."""
     study = _study(study)
     specs = model_specs(config, study)
     if not specs:
@@ -124,9 +152,11 @@ def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Pa
             "no model: the study has no outcome dimension or no similarity dimension"
         log.info(reason)
         out = {name: skipped(["model"], reason) for name in ("coefficients", "random_effects",
-                                                              "fit_stats")}
+                                                              "fit_stats", "lrt")}
         return _write("fits", out, outdir)
-    return _write("fits", fit_specs(_wide(ratings, study), specs), outdir)
+    wide = _wide(ratings, study)
+    out = {**fit_specs(wide, specs), "lrt": likelihood_ratios(wide, (config or {}).get("lrt", []))}
+    return _write("fits", out, outdir)
 
 
 def _no_outcome(study: Study) -> str | None:
@@ -222,7 +252,7 @@ def run(ratings, choices, study, outcomes, outdir, config: dict | None = None) -
     outdir : path
         Output directory (``results/models``).
     config : dict
-        ``config["models"]``: seed, bootstrap, specs.
+        ``config["models"]``: seed, bootstrap, specs, lrt.
 
     Returns
     -------
