@@ -1,4 +1,4 @@
-"""Reproduce every number in ../shared/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
+"""Reproduce every number in tests/data/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,8 @@ def close(actual, expected, rtol):
 
 
 @pytest.fixture(scope="module")
-def sleepstudy(shared):
-    return pd.read_csv(shared / "reference" / "sleepstudy.csv")
+def sleepstudy(reference):
+    return pd.read_csv(reference / "sleepstudy.csv")
 
 
 @pytest.mark.parametrize(
@@ -58,8 +58,8 @@ def test_sleepstudy_random_slopes(sleepstudy, reml, fixed, se, sds, cor, resid, 
         close(fit.aic, 2 * 875.9696722 + 12, VARIANCE)
 
 
-def test_penicillin_crossed(shared):
-    data = pd.read_csv(shared / "reference" / "penicillin.csv")
+def test_penicillin_crossed(reference):
+    data = pd.read_csv(reference / "penicillin.csv")
     fit = fit_lmm("diameter ~ 1 + (1 | plate) + (1 | sample)", data, reml=True)
     close(fit.coefficients, [22.97222222], FIXED)
     close(fit.se, [0.8085953614], FIXED)
@@ -70,8 +70,8 @@ def test_penicillin_crossed(shared):
 
 
 @pytest.fixture(scope="module")
-def wine(shared):
-    return pd.read_csv(shared / "reference" / "wine.csv")
+def wine(reference):
+    return pd.read_csv(reference / "wine.csv")
 
 
 def test_wine_clmm_judge(wine):
@@ -123,3 +123,8 @@ def test_rm_corr_reference():
     close(res["pval"].iloc[0], 0.0008471081, 1e-6)
     low, high = res[[c for c in res.columns if c.startswith("CI95")][0]].iloc[0]
     assert abs(low + 0.71) < 0.01 and abs(high + 0.23) < 0.01
+
+
+@pytest.mark.parametrize("name", ["sleepstudy.csv", "penicillin.csv", "wine.csv"])
+def test_committed_reference_data_match_shared(shared, reference, name):
+    assert (reference / name).read_bytes() == (shared / "reference" / name).read_bytes()
