@@ -41,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
         "--nagq",
         type=int,
         default=1,
-        help="ordinal: quadrature nodes (1 = Laplace; >1 adaptive Gauss-Hermite)",
+        help="ordinal, as ordinal::clmm's nAGQ: 1 = Laplace; n > 1 adaptive, n < 0 "
+        "non-adaptive Gauss-Hermite with |n| nodes (one random intercept); 0 is an error",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     return p

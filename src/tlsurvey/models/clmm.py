@@ -40,7 +40,7 @@ def _logit():
 
 def _probit():
     def funcs(x):
-        pdf = stats.norm.pdf(x)
+        pdf = np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
         finite = np.where(np.isfinite(x), x, 0.0)
         return special.ndtr(x), pdf, -finite * pdf, (finite**2 - 1) * pdf
 
@@ -434,6 +434,11 @@ class _Problem:
         return np.concatenate([theta, np.zeros(self.p), np.zeros(len(self.groups))])
 
 
+def _sum_by(g, values, n):
+    """Column sums of ``values`` (observations x m) within the ``n`` levels coded by ``g``."""
+    return np.stack([np.bincount(g, col, n) for col in values.T], axis=1)
+
+
 class _SlopesProblem(_Problem):
     """One grouping factor with a vector of correlated random effects ``(1 + x | g)``.
 
@@ -481,15 +486,15 @@ class _SlopesProblem(_Problem):
         per-observation pieces at the modes."""
         g, n, q = self.groups[0], self.nlevels[0], self.q
         u = self.u.copy()
-        pairs = [(k, m) for k in range(q) for m in range(q)]
+        rows, cols = (idx.ravel() for idx in np.indices((q, q)))
 
         def h(u):
             logp, d1, w = self._obs(theta, eta0 + np.sum(T * u[g], axis=1))
             return np.bincount(g, logp, n) - np.sum(u**2, axis=1) / 2, d1, w
 
         def grad_hess(d1, w, u):
-            grad = np.stack([np.bincount(g, d1 * T[:, k], n) for k in range(q)], 1) - u
-            hess = np.stack([np.bincount(g, w * T[:, k] * T[:, m], n) for k, m in pairs], 1)
+            grad = _sum_by(g, d1[:, None] * T, n) - u
+            hess = _sum_by(g, w[:, None] * T[:, rows] * T[:, cols], n)
             return grad, hess.reshape(n, q, q) + np.eye(q)
 
         hu, d1, w = h(u)
@@ -532,7 +537,7 @@ class _SlopesProblem(_Problem):
         Hinv = np.linalg.inv(hess)
         HT = np.einsum("ikm,im->ik", Hinv[g], T)  # H_g^-1 t_i
         lev = np.sum(T * HT, axis=1)  # t_i' H_g^-1 t_i
-        a = np.stack([np.bincount(g, 0.5 * w_eta * lev * T[:, k], len(u)) for k in range(self.q)], 1)
+        a = _sum_by(g, (0.5 * w_eta * lev)[:, None] * T, len(u))
         v = np.einsum("gkm,gm->gk", Hinv, a)  # H^-1 d(logdet/2)/du
         rho = np.sum(v[g] * T, axis=1)
         per_obs = d1 - 0.5 * w_eta * lev + rho * w
@@ -626,9 +631,13 @@ def fit_arrays(y, X, groups, nlevels, link="logit", nagq=1, gtol=1e-6, Z=None):
         def negll_grad(par):
             return _gradient(negll, par)
 
+    start = prob.start()
+    if nagq != 1 and len(groups) == 1:  # quadrature: start from the (fast, analytic) Laplace fit
+        start = fit_arrays(y, X, groups, nlevels, link, 1, gtol)[0]
+        prob.b[0] = np.zeros(nlevels[0])
     res = optimize.minimize(
         objective,
-        _to_free(prob.start(), j),
+        _to_free(start, j),
         jac=True,
         method="BFGS",
         options={"gtol": gtol, "maxiter": 1000},
@@ -655,7 +664,7 @@ def fit_arrays(y, X, groups, nlevels, link="logit", nagq=1, gtol=1e-6, Z=None):
             lambda sub: negll(np.where(free, 0, base) + _scatter(sub, free)), base[free]
         )
 
-    hess = hessian(par)
+    hess, moved = hessian(par), False
     for _ in range(3):  # Newton polish in the natural parameters
         grad = sub_grad(par[free], par)
         if np.max(np.abs(grad)) < 1e-7:
@@ -667,10 +676,13 @@ def fit_arrays(y, X, groups, nlevels, link="logit", nagq=1, gtol=1e-6, Z=None):
         trial = par.copy()
         trial[free] -= step
         if negll(trial) < negll(par):
-            par = trial
-            hess = hessian(par)
+            par, moved = trial, True
+            if prob.analytic:  # cheap: refresh the Hessian at every step
+                hess, moved = hessian(par), False
         else:
             break
+    if moved:  # finite-difference Hessian: refreshed once, at the polished estimate
+        hess = hessian(par)
     prob.max_gradient = float(np.max(np.abs(sub_grad(par[free], par))))
     return par, prob.loglik(par), hess, free, res.nit, prob
 
