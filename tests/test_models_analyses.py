@@ -46,12 +46,33 @@ def test_rm_corr_table(wide):
     visual = table[(table.scope == "pooled") & (table.dimension == "visual")].iloc[0]
     assert visual.n_obs == 24 and visual.n_participants == 4
     assert (table.p_holm.dropna() >= table.p.dropna()).all()
+    data = wide.dropna(subset=["visual", "expected"])
+    res = alignment.rm_corr(data["visual"], data["expected"], data["participant"])
+    assert visual.r == res["r"] and visual.dof == 24 - 4 - 1 and visual.ci_low == res["ci_low"]
+    # A, B, C perfectly aligned and D anti-aligned with equal spread: within-participant r = 0.5
+    assert visual.r == pytest.approx(0.5)
+    assert visual.ci_low < 0.5 < visual.ci_high and visual.ci_low != round(visual.ci_low, 2)
+
+
+def test_rm_corr_undefined_cases():
+    res = alignment.rm_corr([1, 2, 3, 4], [2, 2, 3, 3], ["a", "a", "b", "b"])
+    assert np.isnan(res["r"]) and res["dof"] != res["dof"]  # dof 1: no Fisher z interval
+    flat = alignment.rm_corr([1, 1, 2, 2, 3, 3], [1, 2, 3, 4, 5, 6], list("aabbcc"))
+    assert np.isnan(flat["r"]) and flat["n_obs"] == 6  # x constant within participants
+    perfect = alignment.rm_corr([1, 2, 1, 2, 1, 2], [1, 3, 2, 4, 0, 2], list("aabbcc"))
+    assert perfect["r"] == pytest.approx(1) and perfect["p"] == 0 and perfect["ci_high"] == 1
 
 
 def test_participant_spearman_and_misalignment(wide):
     rho = alignment.participant_spearman(wide)
     vis = rho[(rho.scope == "tissue") & (rho.dimension == "visual")].set_index("participant").rho
     assert vis["A"] == pytest.approx(1) and vis["D"] == pytest.approx(-1)
+    # domain is skipped for one of three sources: two pairs per case study, rho undefined
+    domain = rho[(rho.scope == "tissue") & (rho.dimension == "domain")]
+    assert domain.rho.isna().all() and (domain.n == 2).all()
+    assert (domain.reason == alignment.NAN_REASONS["few"]).all()
+    pooled = rho[(rho.scope == "pooled") & (rho.dimension == "domain")]
+    assert pooled.rho.notna().all() and (pooled.reason == "").all()
     mis = alignment.misalignment(wide, dimensions=["visual", "semantic", "embedding"])
     assert mis.set_index(["participant", "case_study"]).misaligned.groupby(
         level=0
