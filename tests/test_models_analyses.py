@@ -151,3 +151,43 @@ def test_holm_and_bootstrap():
     est, low, high = bootstrap_ci(np.arange(10.0), n_boot=500, seed=0)
     assert est == 4.5 and low < 4.5 < high
     assert bootstrap_ci(np.arange(10.0), n_boot=500, seed=0) == (est, low, high)
+
+
+def test_vectorised_permutation_chi2_draws_the_loop_permutations():
+    from scipy.stats import chi2_contingency
+
+    from tlsurvey.models.waves import _permutation_chi2
+
+    rng = np.random.default_rng(4)
+    rows, cols = rng.integers(0, 3, 60), rng.integers(0, 4, 60)
+    rows[rows == 1] = 2  # an empty row code is dropped, as in the table
+    loop_rng = np.random.default_rng(9)
+    expected = []
+    for _ in range(40):
+        perm = loop_rng.permutation(rows)
+        table = pd.crosstab(perm, cols).to_numpy()
+        expected.append(chi2_contingency(table, correction=False)[0])
+    null = _permutation_chi2(np.random.default_rng(9), rows, cols, 40, chunk_cells=700)
+    np.testing.assert_allclose(null, expected, rtol=1e-12)
+
+
+def test_vectorised_kendall_tau_equals_scipy():
+    import itertools
+
+    from scipy.stats import kendalltau
+
+    auc = np.array([0.9, 0.9, 0.7, 0.8])
+    x = np.array(list(itertools.product(range(1, 4), repeat=4)), float)
+    ours = outcome._taus(x, auc)
+    theirs = [kendalltau(row, auc).statistic if len(set(row)) > 1 else np.nan for row in x]
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_mean_tau_convolution_equals_enumeration():
+    import itertools
+
+    nulls = [outcome._null_taus(e, (0.9, 0.8, 0.7)) for e in [(1, 2, 3), (3, 3, 1), (2, 5, 4)]]
+    sums = np.array([sum(c) for c in itertools.product(*nulls)])
+    observed = sum(n[0] for n in nulls)
+    p, how = outcome.mean_tau_p(nulls, observed)
+    assert how == "exact" and p == pytest.approx(np.mean(sums >= observed - 1e-7), abs=1e-15)
