@@ -191,3 +191,11 @@ def test_mean_tau_convolution_equals_enumeration():
     observed = sum(n[0] for n in nulls)
     p, how = outcome.mean_tau_p(nulls, observed)
     assert how == "exact" and p == pytest.approx(np.mean(sums >= observed - 1e-7), abs=1e-15)
+
+
+def test_holm_equals_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(3).uniform(0, 0.2, 25)
+    p[[3, 7]] = p[5]  # ties
+    np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])
