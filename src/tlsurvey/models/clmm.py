@@ -26,6 +26,7 @@ from scipy import optimize, special
 
 from tlsurvey.errors import InputError
 from tlsurvey.models.formula import model_frame, parse, r_name
+from tlsurvey.models.stats import log
 
 
 def _logit():
@@ -635,12 +636,19 @@ def fit_arrays(y, X, groups, nlevels, link="logit", nagq=1, gtol=1e-6, Z=None):
     if nagq != 1 and len(groups) == 1:  # quadrature: start from the (fast, analytic) Laplace fit
         start = fit_arrays(y, X, groups, nlevels, link, 1, gtol)[0]
         prob.b[0] = np.zeros(nlevels[0])
+    def progress(intermediate):
+        progress.n += 1
+        if progress.n % 25 == 0:
+            log.info("CLMM: %d BFGS iterations, -logLik %.6f", progress.n, intermediate.fun)
+
+    progress.n = 0
     res = optimize.minimize(
         objective,
         _to_free(start, j),
         jac=True,
         method="BFGS",
         options={"gtol": gtol, "maxiter": 1000},
+        callback=progress,
     )
     par = _from_free(res.x, j)
     free = np.ones(len(par), bool)
@@ -817,6 +825,8 @@ def fit_clmm(formula: str, data: pd.DataFrame, link: str = "logit", nagq: int = 
     se = pd.Series(np.sqrt(np.diag(cov))[: j + p], index=names)
     beta = par[j : j + p]
     method = "Laplace" if nagq == 1 else (f"AGQ({nagq})" if nagq > 0 else f"GHQ({-nagq})")
+    log.info("CLMM %s (%s, %d obs): %d iterations, logLik %.6f, %.2f s", formula, method,
+             len(frame), nit, loglik, time.perf_counter() - started)
     return CLMMResult(
         formula=formula,
         link=link,

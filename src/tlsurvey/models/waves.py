@@ -13,7 +13,7 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
-from tlsurvey.models.stats import holm, mc_pvalue
+from tlsurvey.models.stats import holm, log, mc_pvalue
 
 RATING_COLUMNS = ["case_study", "source", "dimension", "wave", "reference_wave", "n",
                   "n_reference", "median", "median_reference", "U", "p", "rank_biserial",
@@ -102,6 +102,7 @@ def choice_shift(choices: pd.DataFrame, n_perm: int = 10_000, seed: int = 42) ->
         shape = (len(np.unique(codes_wave)), len(np.unique(codes_source)))  # non-empty rows, cols
         dof = (shape[0] - 1) * (shape[1] - 1)
         null = _permutation_chi2(rng, codes_wave, codes_source, n_perm)
+        log.info("choice_shift %s: %d permutations of %d participants", case, n_perm, len(sub))
         k = min(shape) - 1
         rows.append({
             "case_study": case, "waves": ";".join(w for w in waves if w in set(sub["wave"])),
