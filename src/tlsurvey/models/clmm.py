@@ -636,10 +636,11 @@ def fit_arrays(y, X, groups, nlevels, link="logit", nagq=1, gtol=1e-6, Z=None):
     if nagq != 1 and len(groups) == 1:  # quadrature: start from the (fast, analytic) Laplace fit
         start = fit_arrays(y, X, groups, nlevels, link, 1, gtol)[0]
         prob.b[0] = np.zeros(nlevels[0])
-    def progress(intermediate):
+    def progress(intermediate_result):  # scipy passes an OptimizeResult to this name
         progress.n += 1
         if progress.n % 25 == 0:
-            log.info("CLMM: %d BFGS iterations, -logLik %.6f", progress.n, intermediate.fun)
+            log.info("CLMM: %d BFGS iterations, -logLik %.6f", progress.n,
+                     intermediate_result.fun)
 
     progress.n = 0
     res = optimize.minimize(

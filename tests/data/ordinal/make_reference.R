@@ -36,25 +36,21 @@ wine <- read.csv("../reference/wine.csv", colClasses = c(rating = "factor", bott
 wine$rating <- factor(wine$rating, ordered = TRUE)
 wine$c <- as.numeric(wine$contact == "yes")
 slopes$rating <- factor(slopes$rating, ordered = TRUE)
+case <- function(data, formula, link = "logit", nAGQ = 1)
+  list(data = data, formula = formula, link = link, nAGQ = nAGQ)
+slope_model <- "rating ~ x + cond + (1 + x | participant)"
+intercept_model <- "rating ~ x + cond + (1 | participant)"
+wine_model <- "rating ~ temp + contact + (1 | judge)"
 cases <- list(
-  slopes_logit = list(data = "slopes", formula = "rating ~ x + cond + (1 + x | participant)",
-                      link = "logit", nAGQ = 1),
-  slopes_probit = list(data = "slopes", formula = "rating ~ x + cond + (1 + x | participant)",
-                       link = "probit", nAGQ = 1),
-  slopes_factor = list(data = "slopes", formula = "rating ~ x + cond + (1 + cond | participant)",
-                       link = "logit", nAGQ = 1),
-  slope_only = list(data = "slopes", formula = "rating ~ x + cond + (0 + x | participant)",
-                    link = "logit", nAGQ = 1),
-  wine_slope_boundary = list(data = "wine", formula = "rating ~ temp + contact + (1 + c | judge)",
-                             link = "logit", nAGQ = 1),
-  slopes_agq7 = list(data = "slopes", formula = "rating ~ x + cond + (1 | participant)",
-                     link = "logit", nAGQ = 7),
-  slopes_ghq7 = list(data = "slopes", formula = "rating ~ x + cond + (1 | participant)",
-                     link = "logit", nAGQ = -7),
-  wine_ghq10 = list(data = "wine", formula = "rating ~ temp + contact + (1 | judge)",
-                    link = "logit", nAGQ = -10),
-  wine_probit_agq5 = list(data = "wine", formula = "rating ~ temp + contact + (1 | judge)",
-                          link = "probit", nAGQ = 5))
+  slopes_logit = case("slopes", slope_model),
+  slopes_probit = case("slopes", slope_model, link = "probit"),
+  slopes_factor = case("slopes", "rating ~ x + cond + (1 + cond | participant)"),
+  slope_only = case("slopes", "rating ~ x + cond + (0 + x | participant)"),
+  wine_slope_boundary = case("wine", "rating ~ temp + contact + (1 + c | judge)"),
+  slopes_agq7 = case("slopes", intercept_model, nAGQ = 7),
+  slopes_ghq7 = case("slopes", intercept_model, nAGQ = -7),
+  wine_ghq10 = case("wine", wine_model, nAGQ = -10),
+  wine_probit_agq5 = case("wine", wine_model, link = "probit", nAGQ = 5))
 fits <- lapply(cases, function(case) {
   data <- if (case$data == "wine") wine else slopes
   seconds <- system.time(fit <- clmm(as.formula(case$formula), data = data, link = case$link,
