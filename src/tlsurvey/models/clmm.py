@@ -208,6 +208,7 @@ class _Problem:
         self.groups, self.nlevels, self.nagq = [np.asarray(g, int) for g in groups], nlevels, nagq
         self.p = self.X.shape[1]
         self.b = [np.zeros(n) for n in nlevels]
+        self.rule = np.polynomial.hermite.hermgauss(abs(nagq)) if nagq != 1 else None
         if len(groups) == 2:
             self.order = list(np.argsort(nlevels)[::-1])  # larger factor first: diagonal block
             g1, g2 = (self.groups[k] for k in self.order)
@@ -375,20 +376,19 @@ class _Problem:
         self.b[0] = b
         if self.nagq == 1:
             return float(np.sum(hb - 0.5 * np.log(hess)))
-        x, wq = np.polynomial.hermite.hermgauss(abs(self.nagq))
+        x, wq = self.rule
         if self.nagq > 0:  # adaptive: nodes centred at the mode, scaled by its curvature
             scale = np.sqrt(2 / hess)
         else:  # non-adaptive, as ordinal: u = x_h, weights w_h exp(x_h^2 / 2) / sqrt(2 pi)
             b, scale = np.zeros(n), np.ones(n)
         nodes = b[:, None] + scale[:, None] * x[None, :]  # levels x nodes
-        lik = np.empty_like(nodes)
-        for k in range(len(x)):
-            lk, _, _ = self._obs(theta, eta0 + s * nodes[g, k])
-            lik[:, k] = np.bincount(g, lk, n)
+        logp = self._obs(theta, eta0 + s * nodes[g].T)[0]  # nodes x observations, one pass
+        cells = (np.arange(len(x))[:, None] * n + g).ravel()
+        lik = np.bincount(cells, logp.ravel(), n * len(x)).reshape(len(x), n).T
         terms = lik - nodes**2 / 2 + x**2 + np.log(wq)
-        return float(
-            np.sum(special.logsumexp(terms, axis=1) + np.log(scale) - 0.5 * np.log(2 * np.pi))
-        )
+        top = np.max(terms, axis=1)  # log-sum-exp over the nodes of each level
+        logsum = top + np.log(np.sum(np.exp(terms - top[:, None]), axis=1))
+        return float(np.sum(logsum + np.log(scale) - 0.5 * np.log(2 * np.pi)))
 
     def _crossed(self, theta, eta0, sd, tol=1e-10):
         i1, i2 = self.order
