@@ -715,13 +715,20 @@ def _ordinal_response(values) -> tuple[np.ndarray, list]:
 
 
 def _design(formula: str, rhs: str, frame: pd.DataFrame, intercept: bool) -> pd.DataFrame:
-    """Design matrix of ``rhs`` with R column names (``(Intercept)`` kept only if asked)."""
+    """Design matrix of ``rhs`` with R column names and R's column order (terms as written,
+    main effects before interactions; patsy puts categorical terms first). ``(Intercept)`` is
+    kept only if asked."""
     import patsy
 
     try:
         X = patsy.dmatrix(rhs, frame, return_type="dataframe")
+        written = patsy.ModelDesc.from_formula(rhs).rhs_termlist
     except patsy.PatsyError as exc:
         raise InputError("formula", f"cannot build the design of {formula!r}: {exc}") from None
+    slices = X.design_info.term_name_slices
+    order = [t.name() for t in sorted(written, key=lambda t: len(t.factors))]
+    if sorted(order) == sorted(slices):
+        X = X[[c for name in order for c in X.columns[slices[name]]]]
     if not intercept:
         X = X.drop(columns=[c for c in X.columns if c == "Intercept"])
     return X.rename(columns=r_name)

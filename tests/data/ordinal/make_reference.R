@@ -46,6 +46,7 @@ cases <- list(
   slopes_probit = case("slopes", slope_model, link = "probit"),
   slopes_factor = case("slopes", "rating ~ x + cond + (1 + cond | participant)"),
   slope_only = case("slopes", "rating ~ x + cond + (0 + x | participant)"),
+  slopes_three = case("slopes", "rating ~ x + cond + (1 + x + cond | participant)"),
   wine_slope_boundary = case("wine", "rating ~ temp + contact + (1 + c | judge)"),
   slopes_agq7 = case("slopes", intercept_model, nAGQ = 7),
   slopes_ghq7 = case("slopes", intercept_model, nAGQ = -7),
