@@ -1,5 +1,7 @@
 """Reproduce every number in tests/data/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pingouin
@@ -96,6 +98,22 @@ def test_wine_clmm_crossed(wine):
     close(fit.sd["judge"], 1.131144673, CLMM)
     assert fit.sd["bottle"] < 1e-3  # at the boundary, as ordinal (4.0e-06)
     close(fit.loglik, -81.56541278, CLMM)
+
+
+@pytest.mark.parametrize("name, formula", [
+    ("wine_judge", "rating ~ temp + contact + (1 | judge)"),
+    ("wine_crossed", "rating ~ temp + contact + (1 | judge) + (1 | bottle)"),
+])
+def test_wine_clmm_full_precision(reference, wine, name, formula):
+    """Against reference.json (make_reference.R, ordinal 2022.11.16) at full precision."""
+    ref = json.loads((reference / "reference.json").read_text())[name]
+    fit = fit_clmm(formula, wine)
+    expected = pd.Series(ref["thresholds"] | ref["beta"])
+    np.testing.assert_allclose(pd.concat([fit.thresholds, fit.coefficients])[expected.index],
+                               expected, atol=1e-4)
+    np.testing.assert_allclose(fit.se[list(ref["se"])], list(ref["se"].values()), rtol=1e-4)
+    assert fit.variance["judge"] == pytest.approx(ref["variance"]["judge"], abs=1e-4)
+    assert fit.loglik == pytest.approx(ref["logLik"], abs=1e-5)
 
 
 def test_wine_agq_converges_in_nodes_and_refines_laplace(wine):
