@@ -1,5 +1,7 @@
-"""Shared test fixtures: paths to the project, to ../shared (never copied), and one real run."""
+"""Shared test fixtures: paths to the project, to ../shared (never copied), to the reference
+data in tests/data, and one real run."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -8,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("TLSURVEY_SHARED", ROOT.parent / "shared"))
+REFERENCE = ROOT / "tests" / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +21,18 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
+    """``../shared`` (real exports, REFI-QDA schema); tests needing it skip when it is absent
+    (set ``TLSURVEY_SHARED`` to point elsewhere)."""
     if not SHARED.is_dir():
-        pytest.fail(f"../shared not found beside the checkout (looked in {SHARED})")
+        pytest.skip(f"needs ../shared beside the checkout (not found at {SHARED}; "
+                    f"set TLSURVEY_SHARED to its path)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """Public reference datasets and R fits committed in tests/data/reference."""
+    return REFERENCE
 
 
 WORKFLOW_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data"]

@@ -49,12 +49,33 @@ def test_rm_corr_table(wide):
     visual = table[(table.scope == "pooled") & (table.dimension == "visual")].iloc[0]
     assert visual.n_obs == 24 and visual.n_participants == 4
     assert (table.p_holm.dropna() >= table.p.dropna()).all()
+    data = wide.dropna(subset=["visual", "expected"])
+    res = alignment.rm_corr(data["visual"], data["expected"], data["participant"])
+    assert visual.r == res["r"] and visual.dof == 24 - 4 - 1 and visual.ci_low == res["ci_low"]
+    # A, B, C perfectly aligned and D anti-aligned with equal spread: within-participant r = 0.5
+    assert visual.r == pytest.approx(0.5)
+    assert visual.ci_low < 0.5 < visual.ci_high and visual.ci_low != round(visual.ci_low, 2)
+
+
+def test_rm_corr_undefined_cases():
+    res = alignment.rm_corr([1, 2, 3, 4], [2, 2, 3, 3], ["a", "a", "b", "b"])
+    assert np.isnan(res["r"]) and res["dof"] != res["dof"]  # dof 1: no Fisher z interval
+    flat = alignment.rm_corr([1, 1, 2, 2, 3, 3], [1, 2, 3, 4, 5, 6], list("aabbcc"))
+    assert np.isnan(flat["r"]) and flat["n_obs"] == 6  # x constant within participants
+    perfect = alignment.rm_corr([1, 2, 1, 2, 1, 2], [1, 3, 2, 4, 0, 2], list("aabbcc"))
+    assert perfect["r"] == pytest.approx(1) and perfect["p"] == 0 and perfect["ci_high"] == 1
 
 
 def test_participant_spearman_and_misalignment(wide):
     rho = alignment.participant_spearman(wide, SIMILARITY, "expected")
     vis = rho[(rho.scope == "tissue") & (rho.dimension == "visual")].set_index("participant").rho
     assert vis["A"] == pytest.approx(1) and vis["D"] == pytest.approx(-1)
+    # domain is skipped for one of three sources: two pairs per case study, rho undefined
+    domain = rho[(rho.scope == "tissue") & (rho.dimension == "domain")]
+    assert domain.rho.isna().all() and (domain.n == 2).all()
+    assert (domain.reason == alignment.NAN_REASONS["few"]).all()
+    pooled = rho[(rho.scope == "pooled") & (rho.dimension == "domain")]
+    assert pooled.rho.notna().all() and (pooled.reason == "").all()
     mis = alignment.misalignment(wide, ["visual", "semantic", "embedding"], "expected")
     assert mis.set_index(["participant", "case_study"]).misaligned.groupby(
         level=0
@@ -134,3 +155,51 @@ def test_holm_and_bootstrap():
     est, low, high = bootstrap_ci(np.arange(10.0), n_boot=500, seed=0)
     assert est == 4.5 and low < 4.5 < high
     assert bootstrap_ci(np.arange(10.0), n_boot=500, seed=0) == (est, low, high)
+
+
+def test_vectorised_permutation_chi2_draws_the_loop_permutations():
+    from scipy.stats import chi2_contingency
+
+    from tlsurvey.models.waves import _permutation_chi2
+
+    rng = np.random.default_rng(4)
+    rows, cols = rng.integers(0, 3, 60), rng.integers(0, 4, 60)
+    rows[rows == 1] = 2  # an empty row code is dropped, as in the table
+    loop_rng = np.random.default_rng(9)
+    expected = []
+    for _ in range(40):
+        perm = loop_rng.permutation(rows)
+        table = pd.crosstab(perm, cols).to_numpy()
+        expected.append(chi2_contingency(table, correction=False)[0])
+    null = _permutation_chi2(np.random.default_rng(9), rows, cols, 40, chunk_cells=700)
+    np.testing.assert_allclose(null, expected, rtol=1e-12)
+
+
+def test_vectorised_kendall_tau_equals_scipy():
+    import itertools
+
+    from scipy.stats import kendalltau
+
+    auc = np.array([0.9, 0.9, 0.7, 0.8])
+    x = np.array(list(itertools.product(range(1, 4), repeat=4)), float)
+    ours = outcome._taus(x, auc)
+    theirs = [kendalltau(row, auc).statistic if len(set(row)) > 1 else np.nan for row in x]
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_mean_tau_convolution_equals_enumeration():
+    import itertools
+
+    nulls = [outcome._null_taus(e, (0.9, 0.8, 0.7)) for e in [(1, 2, 3), (3, 3, 1), (2, 5, 4)]]
+    sums = np.array([sum(c) for c in itertools.product(*nulls)])
+    observed = sum(n[0] for n in nulls)
+    p, how = outcome.mean_tau_p(nulls, observed)
+    assert how == "exact" and p == pytest.approx(np.mean(sums >= observed - 1e-7), abs=1e-15)
+
+
+def test_holm_equals_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(3).uniform(0, 0.2, 25)
+    p[[3, 7]] = p[5]  # ties
+    np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])

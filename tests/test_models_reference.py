@@ -1,10 +1,14 @@
-"""Reproduce every number in ../shared/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
+"""Reproduce every number in tests/data/reference/REFERENCE.md (lme4, ordinal, rmcorr)."""
+
+import json
 
 import numpy as np
 import pandas as pd
 import pingouin
 import pytest
+from scipy import stats
 
+from tlsurvey.models.alignment import rm_corr
 from tlsurvey.models.clmm import fit_clmm
 from tlsurvey.models.lmm import fit_lmm
 
@@ -16,8 +20,8 @@ def close(actual, expected, rtol):
 
 
 @pytest.fixture(scope="module")
-def sleepstudy(shared):
-    return pd.read_csv(shared / "reference" / "sleepstudy.csv")
+def sleepstudy(reference):
+    return pd.read_csv(reference / "sleepstudy.csv")
 
 
 @pytest.mark.parametrize(
@@ -58,8 +62,8 @@ def test_sleepstudy_random_slopes(sleepstudy, reml, fixed, se, sds, cor, resid, 
         close(fit.aic, 2 * 875.9696722 + 12, VARIANCE)
 
 
-def test_penicillin_crossed(shared):
-    data = pd.read_csv(shared / "reference" / "penicillin.csv")
+def test_penicillin_crossed(reference):
+    data = pd.read_csv(reference / "penicillin.csv")
     fit = fit_lmm("diameter ~ 1 + (1 | plate) + (1 | sample)", data, reml=True)
     close(fit.coefficients, [22.97222222], FIXED)
     close(fit.se, [0.8085953614], FIXED)
@@ -70,8 +74,8 @@ def test_penicillin_crossed(shared):
 
 
 @pytest.fixture(scope="module")
-def wine(shared):
-    return pd.read_csv(shared / "reference" / "wine.csv")
+def wine(reference):
+    return pd.read_csv(reference / "wine.csv")
 
 
 def test_wine_clmm_judge(wine):
@@ -96,6 +100,22 @@ def test_wine_clmm_crossed(wine):
     close(fit.loglik, -81.56541278, CLMM)
 
 
+@pytest.mark.parametrize("name, formula", [
+    ("wine_judge", "rating ~ temp + contact + (1 | judge)"),
+    ("wine_crossed", "rating ~ temp + contact + (1 | judge) + (1 | bottle)"),
+])
+def test_wine_clmm_full_precision(reference, wine, name, formula):
+    """Against reference.json (make_reference.R, ordinal 2022.11.16) at full precision."""
+    ref = json.loads((reference / "reference.json").read_text())[name]
+    fit = fit_clmm(formula, wine)
+    expected = pd.Series(ref["thresholds"] | ref["beta"])
+    np.testing.assert_allclose(pd.concat([fit.thresholds, fit.coefficients])[expected.index],
+                               expected, atol=1e-4)
+    np.testing.assert_allclose(fit.se[list(ref["se"])], list(ref["se"].values()), rtol=1e-4)
+    assert fit.variance["judge"] == pytest.approx(ref["variance"]["judge"], abs=1e-4)
+    assert fit.loglik == pytest.approx(ref["logLik"], abs=1e-5)
+
+
 def test_wine_agq_converges_in_nodes_and_refines_laplace(wine):
     formula = "rating ~ temp + contact + (1 | judge)"
     laplace = fit_clmm(formula, wine)
@@ -115,11 +135,64 @@ def test_wine_probit_runs(wine):
     assert fit.residual_variance == 1.0
 
 
+def ancova_rm_corr(x, y, subject):
+    """The published rmcorr (Bakdash & Marusich 2017): ANCOVA y ~ subject + x with subject
+    dummies, r = sign(b_x) sqrt(SS_x / (SS_x + SS_error)), dof = N - k - 1, Fisher z CI with
+    standard error 1 / sqrt(dof - 1)."""
+    dummies = pd.get_dummies(pd.Series(subject)).to_numpy(float)
+    design = np.column_stack([dummies, x])
+    coef, sse, *_ = np.linalg.lstsq(design, y, rcond=None)
+    sse_without = np.linalg.lstsq(dummies, y, rcond=None)[1]
+    ss_x = float(sse_without[0] - sse[0])
+    dof = len(y) - dummies.shape[1] - 1
+    r = np.sign(coef[-1]) * np.sqrt(ss_x / (ss_x + sse[0]))
+    p = stats.f.sf(ss_x / (sse[0] / dof), 1, dof)
+    half = stats.norm.ppf(0.975) / np.sqrt(dof - 1)
+    return r, dof, p, np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_rm_corr_reference():
     data = pingouin.read_dataset("rm_corr")
-    res = pingouin.rm_corr(data, x="pH", y="PacO2", subject="Subject")
-    close(res["r"].iloc[0], -0.5067697, 1e-6)
-    assert res["dof"].iloc[0] == 38
-    close(res["pval"].iloc[0], 0.0008471081, 1e-6)
-    low, high = res[[c for c in res.columns if c.startswith("CI95")][0]].iloc[0]
-    assert abs(low + 0.71) < 0.01 and abs(high + 0.23) < 0.01
+    res = rm_corr(data["pH"], data["PacO2"], data["Subject"])
+    # REFERENCE.md (R rmcorr / pingouin): r -0.5067697, dof 38, p 0.0008471081, CI [-0.71, -0.23]
+    close(res["r"], -0.5067697, 1e-6)
+    assert res["dof"] == 38 and res["n_participants"] == 8 and res["n_obs"] == 47
+    close(res["p"], 0.0008471081, 1e-6)
+    assert round(res["ci_low"], 2) == -0.71 and round(res["ci_high"], 2) == -0.23
+    expected = ancova_rm_corr(data["pH"].to_numpy(), data["PacO2"].to_numpy(), data["Subject"])
+    got = [res[k] for k in ("r", "dof", "p", "ci_low", "ci_high")]
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=0)
+    ping = pingouin.rm_corr(data, x="pH", y="PacO2", subject="Subject")
+    np.testing.assert_allclose([res["r"], res["p"]], [ping["r"].iloc[0], ping["pval"].iloc[0]],
+                               rtol=1e-10)
+    # pingouin rounds its CI to 2 decimals; ours is the unrounded interval
+    np.testing.assert_array_equal(np.round([res["ci_low"], res["ci_high"]], 2),
+                                  ping["CI95"].iloc[0])
+    assert res["ci_low"] != round(res["ci_low"], 2)
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rm_corr_matches_ancova_and_pingouin_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    k = rng.integers(3, 30)
+    subject = np.repeat([f"s{i}" for i in range(k)], rng.integers(1, 7, k))
+    x = rng.normal(size=len(subject)) + rng.normal(size=k)[pd.factorize(subject)[0]]
+    y = 0.4 * x + rng.normal(size=len(subject)) * 2
+    res = rm_corr(x, y, subject)
+    single = pd.Series(subject).value_counts().eq(1)
+    keep = ~pd.Series(subject).isin(single[single].index).to_numpy()
+    expected = ancova_rm_corr(x[keep], y[keep], subject[keep])
+    got = [res[k] for k in ("r", "dof", "p", "ci_low", "ci_high")]
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14)
+    frame = pd.DataFrame({"x": x, "y": y, "s": subject})
+    ping = pingouin.rm_corr(frame, x="x", y="y", subject="s")
+    np.testing.assert_allclose([res["r"], res["p"]], [ping["r"].iloc[0], ping["pval"].iloc[0]],
+                               rtol=1e-10)
+    assert res["dof"] == ping["dof"].iloc[0]
+
+
+@pytest.mark.parametrize("name", ["sleepstudy.csv", "penicillin.csv", "wine.csv"])
+def test_committed_reference_data_match_shared(shared, reference, name):
+    assert (reference / name).read_bytes() == (shared / "reference" / name).read_bytes()

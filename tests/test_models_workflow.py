@@ -81,13 +81,13 @@ def test_to_latex_booktabs():
     assert "1.0e-05" in tex and r"\bottomrule" in tex
 
 
-def test_cli_fit_json(shared, capsys):
+def test_cli_fit_json(reference, capsys):
     rc = main(
         [
             "fit",
             "rating ~ temp + contact + (1 | judge)",
             "--data",
-            str(shared / "reference" / "wine.csv"),
+            str(reference / "wine.csv"),
             "--family",
             "ordinal",
             "--json",
@@ -102,13 +102,13 @@ def test_cli_fit_json(shared, capsys):
     assert out["loglik"] == pytest.approx(-81.56540929, rel=1e-3)
 
 
-def test_cli_fit_table_gaussian_ml(shared, capsys):
+def test_cli_fit_table_gaussian_ml(reference, capsys):
     rc = main(
         [
             "fit",
             "Reaction ~ Days + (Days | Subject)",
             "--data",
-            str(shared / "reference" / "sleepstudy.csv"),
+            str(reference / "sleepstudy.csv"),
             "--family",
             "gaussian",
             "--ml",
@@ -119,16 +119,16 @@ def test_cli_fit_table_gaussian_ml(shared, capsys):
     assert "ML" in out and "-875.96967" in out and "Days" in out
 
 
-def test_cli_input_errors(shared, capsys):
-    data = str(shared / "reference" / "wine.csv")
+def test_cli_input_errors(reference, capsys):
+    data = str(reference / "wine.csv")
     assert main(["fit", "rating ~ temp + (temp:contact | judge)", "--data", data]) == 1
     assert "interaction" in capsys.readouterr().err
     assert main(["fit", "rating ~ temp + (1 | judge)", "--data", "missing.csv"]) == 1
-    assert main(["fit", "rating ~ temp + (temp | judge)", "--data", data]) == 1
+    assert main(["fit", "rating ~ temp + (temp | judge) + (1 | bottle)", "--data", data]) == 1
     assert "CLMM supports" in capsys.readouterr().err
 
 
-def test_singular_fit_is_flagged(shared):
+def test_singular_fit_is_flagged(reference):
     from tlsurvey.models import fit
     from tlsurvey.models.stats import wide_ratings
     from tlsurvey.models.tables import fit_stats
@@ -141,7 +141,7 @@ def test_singular_fit_is_flagged(shared):
     assert not fit_stats(fit(formula, wide, "ordinal"))["singular"]
     crossed = fit(formula + " + (1 | source)", wide, "ordinal")
     assert fit_stats(crossed)["singular"] and crossed.random["sd"].iloc[1] < 1e-4
-    sleep = pd.read_csv(shared / "reference" / "sleepstudy.csv")
+    sleep = pd.read_csv(reference / "sleepstudy.csv")
     assert not fit_stats(fit("Reaction ~ Days + (Days | Subject)", sleep, "gaussian"))["singular"]
 
 

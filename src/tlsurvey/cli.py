@@ -1,12 +1,15 @@
 """Command-line entry point ``tlsurvey``: each subcommand lives in its stage's module.
 
-A module named in COMMANDS defines ``cli(argv: list[str]) -> int`` with its own argparse parser.
-Input errors are printed as one line and exit with status 1.
+A module named in COMMANDS defines ``cli(argv: list[str]) -> int`` with its own argparse parser;
+it is imported only when its command runs, so start-up stays fast (keep heavy imports out of this
+file and of the command modules' top level). Input errors are printed as one line and exit with
+status 1.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from tlsurvey.errors import InputError
@@ -40,6 +43,9 @@ def main(argv=None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

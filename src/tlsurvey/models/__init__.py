@@ -14,20 +14,37 @@ run
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from tlsurvey.errors import InputError
-from tlsurvey.models.alignment import (
-    alignment_summary,
-    misalignment,
-    participant_spearman,
-    rm_corr_table,
-)
-from tlsurvey.models.clmm import CLMMResult, fit_clmm
-from tlsurvey.models.formula import parse
-from tlsurvey.models.lmm import LMMResult, fit_lmm
-from tlsurvey.models.outcome import intuition_outcome
-from tlsurvey.models.task import bowker_test, task_dependence
+
+if TYPE_CHECKING:
+    from tlsurvey.models.clmm import CLMMResult
+    from tlsurvey.models.lmm import LMMResult
 
 FAMILIES = ("gaussian", "ordinal")
+# public names, imported on first use (PEP 562) so that ``tlsurvey fit`` starts fast
+_LAZY = {
+    "alignment_summary": "alignment",
+    "misalignment": "alignment",
+    "participant_spearman": "alignment",
+    "rm_corr_table": "alignment",
+    "CLMMResult": "clmm",
+    "fit_clmm": "clmm",
+    "parse": "formula",
+    "LMMResult": "lmm",
+    "fit_lmm": "lmm",
+    "intuition_outcome": "outcome",
+    "bowker_test": "task",
+    "task_dependence": "task",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"tlsurvey.models.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'tlsurvey.models' has no attribute {name!r}")
 
 
 def fit(
@@ -52,11 +69,16 @@ def fit(
     reml : bool
         Gaussian family only: REML (True) or ML.
     nagq : int
-        Ordinal family only: 1 = Laplace, > 1 = adaptive Gauss-Hermite quadrature.
+        Ordinal family only, as ``nAGQ`` of ``ordinal::clmm``: 1 = Laplace, n > 1 adaptive and
+        n < 0 non-adaptive Gauss-Hermite quadrature with ``|n|`` nodes; 0 is an error.
     """
     if family == "gaussian":
+        from tlsurvey.models.lmm import fit_lmm
+
         return fit_lmm(formula, data, reml=reml)
     if family == "ordinal":
+        from tlsurvey.models.clmm import fit_clmm
+
         return fit_clmm(formula, data, link=link, nagq=nagq)
     raise InputError("model", f"unknown family {family!r}; use one of {FAMILIES}")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-import pingouin
+from scipy import stats
 
 from tlsurvey.models.stats import bootstrap_ci, complete, holm
+
+NAN_REASONS = {
+    "few": "fewer than 3 complete pairs (with 2, rho is always +-1 or undefined)",
+    "x": "similarity constant across sources",
+    "y": "expected performance constant across sources",
+}
 
 
 def _scopes(wide: pd.DataFrame):
@@ -20,6 +24,43 @@ def _scopes(wide: pd.DataFrame):
         yield "pooled", wide
 
 
+def rm_corr(x, y, subject, level: float = 0.95) -> dict:
+    """Repeated-measures correlation, computed within subjects in one pass.
+
+    ``r_rm = sum(dx dy) / sqrt(sum(dx^2) sum(dy^2))`` with ``dx, dy`` the deviations from each
+    subject's means: the same ``r`` as the ANCOVA ``y ~ subject + x`` of Bakdash & Marusich
+    (2017), ``sign(b) sqrt(SS_x / (SS_x + SS_error))``, at a cost linear in the observations.
+    Subjects with one observation carry no within-subject information and are dropped.
+
+    Returns
+    -------
+    dict
+        n_participants, n_obs, r, dof (``n_obs - n_participants - 1``), p (two-sided t test
+        of ``r`` on ``dof``, equal to the ANCOVA F test), ci_low, ci_high (Fisher z interval
+        with standard error ``1 / sqrt(dof - 1)``, as rmcorr and pingouin, unrounded).
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    codes = pd.factorize(pd.Series(subject))[0]
+    counts = np.bincount(codes)
+    keep = counts[codes] >= 2
+    codes, x, y = np.unique(codes[keep], return_inverse=True)[1], x[keep], y[keep]
+    counts = np.bincount(codes)
+    dx = x - (np.bincount(codes, x) / counts)[codes]
+    dy = y - (np.bincount(codes, y) / counts)[codes]
+    sxy, sxx, syy = dx @ dy, dx @ dx, dy @ dy
+    out = {"n_participants": len(counts), "n_obs": len(x), "r": np.nan, "dof": np.nan,
+           "p": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    dof = len(x) - len(counts) - 1
+    if dof < 2 or sxx <= 1e-12 * max(1.0, x @ x) or syy <= 1e-12 * max(1.0, y @ y):
+        return out
+    r = float(np.clip(sxy / np.sqrt(sxx * syy), -1, 1))
+    with np.errstate(divide="ignore"):
+        t = r * np.sqrt(dof / (1 - r**2)) if abs(r) < 1 else np.copysign(np.inf, r)
+        z, half = np.arctanh(r), stats.norm.ppf(0.5 + level / 2) / np.sqrt(dof - 1)
+    return out | {"r": r, "dof": dof, "p": float(2 * stats.t.sf(abs(t), dof)),
+                  "ci_low": float(np.tanh(z - half)), "ci_high": float(np.tanh(z + half))}
+
+
 def rm_corr_table(
     wide: pd.DataFrame, dimensions, outcome: str
 ) -> pd.DataFrame:
@@ -27,7 +68,7 @@ def rm_corr_table(
     performance).
 
     One test per case study and pooled over case studies (participant as subject), Holm-adjusted
-    over the whole family.
+    over the whole family; see :func:`rm_corr`.
 
     Parameters
     ----------
@@ -52,35 +93,12 @@ def rm_corr_table(
     for scope, data in _scopes(wide):
         for dim in dimensions:
             sub = complete(data, [dim, outcome], f"rm_corr {scope} {dim}")
-            sub = sub[sub.groupby("participant")["participant"].transform("size") >= 2]
-            row = {
-                "scope": scope,
-                "dimension": dim,
-                "n_participants": sub.participant.nunique(),
-                "n_obs": len(sub),
-                "r": np.nan,
-                "dof": np.nan,
-                "p": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-            }
-            if row["n_participants"] >= 2 and sub[dim].nunique() > 1:
-                with warnings.catch_warnings():  # pingouin's pandas deprecation warnings
-                    warnings.simplefilter("ignore", FutureWarning)
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    res = pingouin.rm_corr(sub, x=dim, y=outcome, subject="participant")
-                ci = res[[c for c in res.columns if c.startswith("CI95")][0]].iloc[0]
-                row |= {
-                    "r": res["r"].iloc[0],
-                    "dof": res["dof"].iloc[0],
-                    "p": res["pval"].iloc[0],
-                    "ci_low": ci[0],
-                    "ci_high": ci[1],
-                }
-            rows.append(row)
+            res = rm_corr(sub[dim], sub[outcome], sub["participant"])
+            rows.append({"scope": scope, "dimension": dim, **res})
     out = pd.DataFrame(rows)
     out["p_holm"] = holm(out["p"])
-    out["test"] = "rmcorr (pingouin); Holm over all rows"
+    out["test"] = ("rmcorr (within-participant deviations, Bakdash & Marusich 2017); Fisher z "
+                   "95% CI; Holm over all rows")
     return out
 
 
@@ -90,12 +108,14 @@ def participant_spearman(
     """Per participant Spearman correlation between similarity and expected performance.
 
     Computed across the sources within each case study and across all case-study x source
-    pairs (``pooled``, with several case studies). ``rho`` is NaN when either variable is constant.
+    pairs (``pooled``, with several case studies). ``rho`` is NaN, with the cause in ``reason``,
+    when fewer than three sources have both ratings (with two points rho is always +-1 or
+    undefined, so it carries no information) or either variable is constant.
 
     Returns
     -------
     pandas.DataFrame
-        participant, scope, dimension, n, rho.
+        participant, scope, dimension, n, rho, reason (empty where rho is defined).
 
     References
     ----------
@@ -115,10 +135,15 @@ def participant_spearman(
                                  "yy": centred[outcome] ** 2}).groupby(pair["participant"]).sum()
             sums = sums.reindex(people, fill_value=0.0)
             n = by_person.size().reindex(people, fill_value=0)
-            valid = (n >= 3) & (sums["xx"] > 1e-12) & (sums["yy"] > 1e-12)
-            rho = (sums["xy"] / np.sqrt(sums["xx"] * sums["yy"])).where(valid)
+            reason = np.select(
+                [n < 3, sums["xx"] <= 1e-12, sums["yy"] <= 1e-12],
+                [NAN_REASONS["few"], NAN_REASONS["x"], NAN_REASONS["y"]],
+                "",
+            )
+            rho = (sums["xy"] / np.sqrt(sums["xx"] * sums["yy"])).where(reason == "")
             frames.append(pd.DataFrame({"participant": people, "scope": scope, "dimension": dim,
-                                        "n": n.to_numpy(), "rho": rho.to_numpy()}))
+                                        "n": n.to_numpy(), "rho": rho.to_numpy(),
+                                        "reason": reason}))
     out = pd.concat(frames, ignore_index=True)
     order = {dim: i for i, dim in enumerate(dimensions)}
     out["_scope"] = out.groupby("scope", sort=False).ngroup()

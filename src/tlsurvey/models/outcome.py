@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tlsurvey.errors import InputError
 from tlsurvey.models.stats import bootstrap_ci, complete, holm, mc_pvalue, skipped
@@ -31,10 +30,18 @@ def read_outcomes(path) -> pd.DataFrame:
     return table
 
 
-def _tau(x, y) -> float:
-    if len(set(x)) < 2 or len(set(y)) < 2:
-        return np.nan
-    return float(stats.kendalltau(x, y).statistic)
+def _taus(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b of each row of ``x`` (k x n) with ``y`` (n), computed as
+    ``scipy.stats.kendalltau``: (concordant - discordant) / sqrt(n0 - ties_x) / sqrt(n0 -
+    ties_y); NaN when either is constant."""
+    i, j = np.triu_indices(x.shape[1], 1)
+    sx, sy = np.sign(x[:, i] - x[:, j]), np.sign(y[i] - y[j])
+    n0 = len(i)
+    untied_x, untied_y = np.count_nonzero(sx, axis=1), np.count_nonzero(sy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau = (sx @ sy) / np.sqrt(untied_x) / np.sqrt(untied_y)
+    tau = np.clip(tau, -1.0, 1.0)
+    return np.where((untied_x == 0) | (untied_y == 0) | (n0 == 0), np.nan, tau)
 
 
 @functools.cache
@@ -42,12 +49,8 @@ def _null_taus(expected: tuple, auc: tuple) -> np.ndarray:
     """Kendall's tau-b for every assignment of a participant's ratings to the sources; the
     first permutation is the identity, so element 0 is the observed tau (cached: ratings take
     few patterns)."""
-    return np.array(
-        [
-            _tau(np.asarray(expected)[list(p)], auc)
-            for p in itertools.permutations(range(len(expected)))
-        ]
-    )
+    perms = np.array(list(itertools.permutations(range(len(expected)))))
+    return _taus(np.asarray(expected, float)[perms], np.asarray(auc, float))
 
 
 def participant_tau(
@@ -105,19 +108,16 @@ def mean_tau_p(
     (float, str)
         p-value and the method used.
     """
-    dist = {0.0: 1.0}
-    for null in nulls:
+    totals, probs = np.zeros(1), np.ones(1)
+    for null in nulls:  # convolve the support of the sum with one participant's null
         values, counts = np.unique(np.round(null, 9), return_counts=True)
-        new = {}
-        for total, prob in dist.items():
-            for v, c in zip(values, counts / counts.sum(), strict=True):
-                key = round(total + v, 9)
-                new[key] = new.get(key, 0.0) + prob * c
-        dist = new
-        if len(dist) > max_support:
+        keys = np.round(totals[:, None] + values[None, :], 9).ravel()
+        totals, where = np.unique(keys, return_inverse=True)
+        probs = np.bincount(where, (probs[:, None] * (counts / counts.sum())).ravel())
+        if len(totals) > max_support:
             break
     else:
-        p = sum(prob for total, prob in dist.items() if total >= observed_sum - 1e-7)
+        p = probs[totals >= observed_sum - 1e-7].sum()
         return min(float(p), 1.0), "exact"
     rng = np.random.default_rng(seed)
     sums = np.zeros(n_mc)

@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from tlsurvey.errors import InputError
 
@@ -61,12 +60,20 @@ def complete(frame: pd.DataFrame, columns, what: str) -> pd.DataFrame:
 
 
 def holm(p) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values; NaN entries stay NaN and are not counted."""
+    """Holm (1979) step-down adjusted p-values; NaN entries stay NaN and are not counted.
+
+    ``min(1, max_{j <= i} (m - j + 1) p_(j))`` for the ``i``-th smallest of ``m`` p-values, as
+    ``statsmodels.stats.multitest.multipletests(method="holm")`` (without importing it).
+    """
     p = np.asarray(p, float)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        order = np.argsort(p[ok])
+        ranked = np.maximum.accumulate(p[ok][order] * np.arange(ok.sum(), 0, -1))
+        adjusted = np.empty_like(ranked)
+        adjusted[order] = np.minimum(ranked, 1.0)
+        out[ok] = adjusted
     return out
 
 

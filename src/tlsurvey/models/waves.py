@@ -13,7 +13,7 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
-from tlsurvey.models.stats import holm, mc_pvalue
+from tlsurvey.models.stats import holm, log, mc_pvalue
 
 RATING_COLUMNS = ["case_study", "source", "dimension", "wave", "reference_wave", "n",
                   "n_reference", "median", "median_reference", "U", "p", "rank_biserial",
@@ -98,11 +98,11 @@ def choice_shift(choices: pd.DataFrame, n_perm: int = 10_000, seed: int = 42) ->
     for case, sub in (data.groupby("case_study", sort=True) if len(waves) > 1 else []):
         codes_wave = pd.Categorical(sub["wave"], categories=waves).codes
         codes_source = pd.Categorical(sub["source"]).codes
-        observed = _chi2(codes_wave, codes_source)
+        observed = float(_chi2(codes_wave[None, :], codes_source)[0])
         shape = (len(np.unique(codes_wave)), len(np.unique(codes_source)))  # non-empty rows, cols
         dof = (shape[0] - 1) * (shape[1] - 1)
-        null = np.array([_chi2(rng.permutation(codes_wave), codes_source)
-                         for _ in range(n_perm)])
+        null = _permutation_chi2(rng, codes_wave, codes_source, n_perm)
+        log.info("choice_shift %s: %d permutations of %d participants", case, n_perm, len(sub))
         k = min(shape) - 1
         rows.append({
             "case_study": case, "waves": ";".join(w for w in waves if w in set(sub["wave"])),
@@ -118,10 +118,26 @@ def choice_shift(choices: pd.DataFrame, n_perm: int = 10_000, seed: int = 42) ->
     return out
 
 
-def _chi2(rows: np.ndarray, columns: np.ndarray) -> float:
-    """Pearson's chi-square statistic of the contingency table of two integer code arrays."""
-    table = np.zeros((rows.max() + 1, columns.max() + 1))
-    np.add.at(table, (rows, columns), 1)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
-    return float(np.sum((table - expected) ** 2 / expected))
+def _chi2(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Pearson's chi-square statistic of the table of each row of ``rows`` (k x n integer
+    codes, all with the same margins, e.g. permutations of one another) against ``columns``."""
+    n = rows.shape[1]
+    by_column = [rows[:, columns == c] for c in range(columns.max() + 1)]
+    tables = np.stack([np.stack([np.count_nonzero(block == r, axis=1) for block in by_column], 1)
+                       for r in range(rows.max() + 1)], axis=1)  # k x rows x columns
+    first = tables[0]
+    live_rows, live_cols = first.sum(axis=1) > 0, first.sum(axis=0) > 0
+    tables = tables[:, live_rows][:, :, live_cols]
+    expected = np.outer(first.sum(axis=1), first.sum(axis=0))[live_rows][:, live_cols] / n
+    return np.sum((tables - expected) ** 2 / expected, axis=(1, 2))
+
+
+def _permutation_chi2(rng, rows: np.ndarray, columns: np.ndarray, n_perm: int,
+                      chunk_cells: int = 2_000_000) -> np.ndarray:
+    """Chi-square statistics of ``n_perm`` permutations of ``rows`` against ``columns``,
+    vectorised in chunks of about ``chunk_cells`` codes; draws the same permutations as
+    ``n_perm`` successive ``rng.permutation(rows)`` calls."""
+    size = max(1, chunk_cells // len(rows))
+    chunks = [_chi2(rng.permuted(np.broadcast_to(rows, (min(size, n_perm - at), len(rows))),
+                                 axis=1), columns) for at in range(0, n_perm, size)]
+    return np.concatenate(chunks) if chunks else np.zeros(0)

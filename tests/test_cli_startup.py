@@ -1,0 +1,42 @@
+"""``tlsurvey`` start-up: heavy modules are imported only when a command needs them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ["pandas", "matplotlib", "torch", "statsmodels", "pingouin", "scipy.stats", "sklearn"]
+PROBE = """
+import json, sys
+from tlsurvey.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:  # argparse exits after --help
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported(*args: str) -> tuple[int, set]:
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                          env=env, check=True, cwd=ROOT)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["code"], set(result["modules"])
+
+
+def test_help_imports_nothing_heavy():
+    for args in (["--help"], ["fit", "--help"]):
+        code, modules = imported(*args)
+        assert code == 0 and not modules & set(HEAVY), modules & set(HEAVY)
+
+
+def test_ordinal_fit_imports_only_what_it_uses():
+    data = ROOT / "tests" / "data" / "reference" / "wine.csv"
+    code, modules = imported("fit", "rating ~ temp + contact + (1 | judge)", "--data", str(data),
+                             "--json")
+    assert code == 0
+    assert "pandas" in modules and "scipy.optimize" in modules
+    assert not modules & {"matplotlib", "torch", "statsmodels", "pingouin", "scipy.stats"}
