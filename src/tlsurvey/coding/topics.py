@@ -200,7 +200,7 @@ def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed:
     log.info("embedding %d texts (cache %s)", len(docs), cache.path)
     embeddings = cache.encode(docs)
     size = max(2, min(min_topic_size, len(docs) // 4))
-    model, topics, probs = None, np.zeros(len(docs), dtype=int), None
+    model, topics, probs, reduction = None, np.zeros(len(docs), dtype=int), None, None
     method = "single topic"
     reason = f"{len(docs)} answers: too few for clustering (need {2 * size})"
     if len(docs) >= 2 * size:
@@ -232,7 +232,7 @@ def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed:
                             code_threshold)
     info = topic_info(model, texts, table, method, mapping).assign(method_reason=reason)
     return {"topics": table, "model": model, "method": method, "method_reason": reason,
-            "info": info}
+            "info": info, "n_reductions": reduction.n_fits if reduction else 0}
 
 
 def _top_words(model, topic: int) -> list[tuple[str, float]]:
