@@ -33,7 +33,7 @@ def semantic_rows(scores: pd.DataFrame) -> list[dict]:
     """Codes the semantic coder gave; evidence = the best sentence, with its score and threshold."""
     rows = []
     for r in scores[scores["coded"].astype(bool)].itertuples():
-        span = _span(r.start, r.end, r.evidence, f"semantic:{r.method}", score=float(r.score),
+        span = _span(r.start, r.end, r.evidence, r.method, score=float(r.score),
                      threshold=float(r.threshold))
         rows.append({"text_id": r.text_id, "code": r.code, "origin": "semantic",
                      "source": r.method, "evidence": [span]})
