@@ -31,3 +31,4 @@ rule all:
         "results/report/report.html",
         "results/coding/audit.html",
         "results/coding/project.qdpx",
+        *CODING_VALIDATION,

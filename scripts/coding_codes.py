@@ -1,4 +1,4 @@
-"""Snakemake: the codes table and provenance.json (rule coding_codes)."""
+"""Snakemake: the codes table, coding summary and provenance.json (rule coding_codes)."""
 
 from tlsurvey.coding.pipeline import run_codes
 from tlsurvey.logs import setup
@@ -7,4 +7,4 @@ setup(snakemake.log[0])
 run_codes(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
           snakemake.output.codes.rsplit("/", 1)[0], snakemake.input.topics, snakemake.input.info,
           list(snakemake.input.sheets), seed=snakemake.params.seed,
-          privacy=dict(snakemake.params.privacy))
+          privacy=dict(snakemake.params.privacy), semantic_path=snakemake.input.semantic)

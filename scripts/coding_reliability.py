@@ -1,4 +1,4 @@
-"""Snakemake: reliability, lexicon vs humans and disagreements (rule coding_reliability)."""
+"""Snakemake: reliability, automatic vs human coders, disagreements (rule coding_reliability)."""
 
 from tlsurvey.coding.pipeline import run_reliability
 from tlsurvey.logs import setup
@@ -6,4 +6,5 @@ from tlsurvey.logs import setup
 setup(snakemake.log[0])
 run_reliability(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
                 list(snakemake.input.sheets), snakemake.output.reliability.rsplit("/", 1)[0],
-                seed=snakemake.params.seed, privacy=dict(snakemake.params.privacy))
+                seed=snakemake.params.seed, privacy=dict(snakemake.params.privacy),
+                semantic_path=snakemake.input.semantic)

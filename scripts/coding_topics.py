@@ -9,4 +9,5 @@ setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 run_topics(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
            snakemake.output.topics.rsplit("/", 1)[0], snakemake.params.cache,
-           seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size)
+           seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size,
+           code_threshold=snakemake.params.code_threshold)

@@ -148,3 +148,49 @@ def test_f1_on_example_truth(root, lexicon, example_texts, wave):
     f1 = micro_f1(set(map(tuple, found[["text_id", "code"]].to_numpy())), truth)
     print(f"{wave}: lexicon micro-F1 vs planted codes {f1:.3f} ({len(truth)} planted codes)")
     assert f1 >= 0.85
+
+
+CONTEXT_TEXTS = {
+    "c1": "A stronger shape bias would make the detector ignore colour.",
+    "c2": "The gap between scanners is large.",
+    "c3": "Historical records may be biased against older patients.",
+    "c4": "We were given no demographic data about the patients.",
+    "c5": "Its pretraining set is large.",
+    "c6": "Evrybody in radiologgy starts from the same checkpoint, so it is teh standrad.",
+    "c7": "Popularity does not decide it for me.",
+}
+
+
+@pytest.fixture(scope="module")
+def context_matches(lexicon):
+    texts = pd.DataFrame({"text_id": list(CONTEXT_TEXTS), "field": "considerations",
+                          "text": list(CONTEXT_TEXTS.values())})
+    return match_texts(texts, lexicon)
+
+
+def test_context_rules_from_the_lexicon_file(context_matches):
+    """exclude words near a term cancel it (shape bias, a gap that is large); others keep it."""
+    assert "fairness_ethics" not in codes_of(context_matches, "c1")
+    assert "dataset_size" not in codes_of(context_matches, "c2")
+    assert context_matches.query("text_id == 'c2' and code == 'dataset_size'")[
+        "out_of_context"].all()
+    assert "fairness_ethics" in codes_of(context_matches, "c3")
+    assert codes_of(context_matches, "c5") == {"dataset_size"}
+
+
+def test_negation_kept_where_the_codebook_counts_absence(context_matches):
+    """A noted absence of demographic information is still a fairness mention; negating a
+    popularity statement ("does not decide") still cancels it."""
+    rows = context_matches.query("text_id == 'c4' and code == 'fairness_ethics'")
+    assert rows["negated"].any() and rows["keep_negated"].all()
+    assert "fairness_ethics" in codes_of(context_matches, "c4")
+    assert "community_practice" not in codes_of(context_matches, "c7")
+
+
+def test_typos_one_edit_from_a_lexicon_word(context_matches, lexicon):
+    from tlsurvey.coding.lexicon import edit_distance
+
+    assert edit_distance("standrad", "standard") == 1 and edit_distance("kitten", "sitting") == 3
+    row = context_matches.query("text_id == 'c6' and code == 'community_practice'")
+    assert {"Evrybody", "standrad"} <= set(row["matched"])
+    assert "checkpoint" in set(context_matches.query("text_id == 'c6'")["matched"])

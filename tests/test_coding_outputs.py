@@ -39,9 +39,13 @@ def outputs(tmp_path_factory, root):
     pipeline.run_lexicon(t, cfg["codebook"], cfg["lexicon"], out)
     pipeline.run_topics(t, m, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
                         encoder=CountingEncoder())
-    pipeline.run_reliability(t, m, cfg["codebook"], [sheet_path], out, n_boot=50)
+    semantic = out / "semantic.parquet"
+    pipeline.run_semantic(t, cfg["codebook"], [sheet_path], semantic, out / "cache",
+                          settings={"threshold": 0.72}, encoder=CountingEncoder())
+    pipeline.run_reliability(t, m, cfg["codebook"], [sheet_path], out, n_boot=50,
+                             semantic_path=semantic)
     pipeline.run_codes(t, m, cfg["codebook"], out, out / "topics.parquet",
-                       out / "topic_info.csv", [sheet_path])
+                       out / "topic_info.csv", [sheet_path], semantic_path=semantic)
     pipeline.run_audit(t, out / "codes.parquet", out / "disagreements.csv", cfg["codebook"],
                        out / "audit.html")
     pipeline.run_qdpx(t, out / "codes.parquet", cfg["codebook"], out / "project.qdpx",
@@ -51,7 +55,16 @@ def outputs(tmp_path_factory, root):
 
 def test_codes_table(outputs):
     codes = pd.read_parquet(outputs / "codes.parquet")
-    assert set(codes["origin"]) <= {"lexicon", "topic", "human"}
+    assert set(codes["origin"]) <= {"lexicon", "semantic", "topic", "human"}
+    semantic = pd.read_parquet(outputs / "semantic.parquet")
+    assert len(semantic) == 6 * 14 and semantic["method"].eq("prototype").all()
+    given = codes.query("origin == 'semantic'")
+    assert len(given) == int(semantic["coded"].sum()) > 0
+    for row in given.itertuples():
+        (span,) = json.loads(row.evidence)
+        assert span["score"] >= span["threshold"] and span["term_id"] == "prototype"
+    summary = pd.read_csv(outputs / "summary.csv").set_index("origin")
+    assert summary.loc["lexicon", "n_texts"] == 6 and summary["n_non_english"].eq(0).all()
     assert not codes.duplicated(["text_id", "code", "origin"]).any()
     row = codes.query("text_id == 'P1:rationale:tissue' and code == 'visual_similarity' "
                       "and origin == 'lexicon'").iloc[0]
@@ -70,6 +83,7 @@ def test_reliability_outputs(outputs):
     assert {"kappa", "alpha", "alpha_ci_low", "percent_agreement"} <= set(rel.columns)
     auto = pd.read_csv(outputs / "auto_vs_human.csv")
     assert {"precision", "recall", "f1", "kappa"} <= set(auto.columns)
+    assert set(auto["origin"]) == {"lexicon", "semantic", "lexicon+semantic"}
     dis = pd.read_csv(outputs / "disagreements.csv")
     pairs = set(zip(dis["text_id"], dis["code"], strict=True))
     assert ("P1:rationale:tissue", "community_practice") in pairs

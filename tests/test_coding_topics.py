@@ -60,11 +60,31 @@ def test_seeded_topics_deterministic_small_corpus(tmp_path, root):
     assert list(topics.columns[:3]) == ["text_id", "topic", "probability"]
     assert topics["embedding_model"].iloc[0] == "t/m"  # provenance follows the cache model
     assert info["method"].iloc[0] == runs[0]["method"]
-    assert info["method"].str.match(r"hdbscan|kmeans").all()
+    assert info["method"].str.match(r"BERTopic \+ (HDBSCAN|k-means)").all()
+    assert info["method_reason"].str.startswith("HDBSCAN found").all()
+    assert runs[0]["n_reductions"] == 1  # the k-means fallback reuses HDBSCAN's UMAP reduction
     assert info.query("topic >= 0")["count"].sum() + info.query("topic < 0")["count"].sum() == 24
     codes = pd.DataFrame({"text_id": texts["text_id"][:3], "code": "visual_similarity"})
     tab = topic_codes(topics, codes, codebook)
     assert tab["visual_similarity"].sum() == 3 and tab["n_texts"].sum() == 24
+
+
+def test_topic_code_only_above_threshold(tmp_path, root):
+    """A topic gets a code only when its centroid clears the similarity threshold."""
+    codebook = load_codebook(root / "config/codebook.yaml")
+    texts = wave("w", 24)
+    fits = {t: fit_topics(texts, codebook, EmbeddingCache(tmp_path, CountingEncoder(), "t/m"),
+                          seed=1, code_threshold=t)["info"].query("topic >= 0")
+            for t in (-1.0, 1.01)}
+    assert set(fits[1.01]["code"]) == {"unmapped"}
+    assert fits[-1.0]["code"].isin(list(codebook)).all()
+    assert (fits[-1.0]["code"] == fits[1.01]["best_code"]).all()
+    assert fits[1.01]["code_similarity"].between(-1, 1).all()
+    from tlsurvey.coding.codes import topic_rows
+
+    topics = fit_topics(texts, codebook, EmbeddingCache(tmp_path, CountingEncoder(), "t/m"),
+                        seed=1, code_threshold=1.01)
+    assert topic_rows(topics["topics"], topics["info"], texts, codebook) == []
 
 
 def test_tiny_corpus_single_topic(tmp_path, root):

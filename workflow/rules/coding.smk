@@ -4,6 +4,13 @@
 CODING = "results/coding"
 CODING_CFG = config.get("coding", {})
 CODER_SHEETS = config.get("coder_sheets", [])
+EMBEDDING_CACHE = CODING_CFG.get("embedding_cache", "results/cache/embeddings")
+VALIDATION = CODING_CFG.get("validation", {})
+SEMANTIC_CFG = json.loads(json.dumps(CODING_CFG.get("semantic", {}), sort_keys=True))
+# The hand-coded validation set is scored only when it is there (a checkout with tests/).
+CODING_VALIDATION = (
+    [f"{CODING}/validation.csv"] if VALIDATION and Path(VALIDATION["texts"]).is_file() else []
+)
 
 
 rule coding_lexicon:
@@ -37,7 +44,8 @@ rule coding_topics:
         code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
-        cache=CODING_CFG.get("embedding_cache", "results/cache/embeddings"),
+        code_threshold=CODING_CFG.get("topic_code_threshold", 0.4),
+        cache=EMBEDDING_CACHE,
     threads: 2
     log:
         "logs/coding/topics.log",
@@ -47,10 +55,55 @@ rule coding_topics:
         "../../scripts/coding_topics.py"
 
 
+rule coding_semantic:
+    input:
+        texts="results/ingest/texts.parquet",
+        codebook=config["codebook"],
+        sheets=CODER_SHEETS,
+    output:
+        scores=f"{CODING}/semantic.parquet",
+    params:
+        code=CODE["coding"],
+        settings=SEMANTIC_CFG,
+        cache=EMBEDDING_CACHE,
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
+    threads: 2
+    log:
+        "logs/coding/semantic.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/coding_semantic.py"
+
+
+rule coding_validation:
+    input:
+        texts=VALIDATION.get("texts", []),
+        sheets=VALIDATION.get("coders", []),
+        codebook=config["codebook"],
+        lexicon=config["lexicon"],
+    output:
+        validation=reported(f"{CODING}/validation.csv", "Coding"),
+    params:
+        code=CODE["coding"],
+        reference=VALIDATION.get("reference"),
+        settings=SEMANTIC_CFG,
+        cache=EMBEDDING_CACHE,
+    threads: 2
+    log:
+        "logs/coding/validation.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/coding_validation.py"
+
+
 rule coding_reliability:
     input:
         texts="results/ingest/texts.parquet",
         matches=f"{CODING}/lexicon_matches.parquet",
+        semantic=f"{CODING}/semantic.parquet",
         codebook=config["codebook"],
         sheets=CODER_SHEETS,
     output:
@@ -74,12 +127,14 @@ rule coding_codes:
     input:
         texts="results/ingest/texts.parquet",
         matches=f"{CODING}/lexicon_matches.parquet",
+        semantic=f"{CODING}/semantic.parquet",
         codebook=config["codebook"],
         topics=f"{CODING}/topics.parquet",
         info=f"{CODING}/topic_info.csv",
         sheets=CODER_SHEETS,
     output:
         codes=f"{CODING}/codes.parquet",
+        summary=reported(f"{CODING}/summary.csv", "Coding"),
         provenance=f"{CODING}/provenance.json",
     params:
         code=CODE["coding"],

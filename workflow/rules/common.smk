@@ -10,7 +10,7 @@ from tlsurvey.provenance import code_digest
 WAVES = [wave["label"] for wave in config["waves"]]
 # Digest of each stage's library code, passed to its rules as a param (new code reruns them).
 CODE = {
-    "ingest": code_digest("ingest"),
+    "ingest": code_digest("ingest", "coding/language.py"),
     "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
     "coding": code_digest("coding", "provenance.py"),
     "models": code_digest("models"),

@@ -4,6 +4,8 @@ Public API
 ----------
 - :func:`tlsurvey.coding.lexicon.load_lexicon`, :func:`~tlsurvey.coding.lexicon.match_texts`
 - :func:`tlsurvey.coding.codebook.load_codebook`
+- :func:`tlsurvey.coding.semantic.code_texts` (origin ``semantic``),
+  :func:`tlsurvey.coding.language.detect_languages`
 - :func:`tlsurvey.coding.ambiguity.ambiguous_terms`
 - :class:`tlsurvey.coding.topics.EmbeddingCache`, :func:`~tlsurvey.coding.topics.fit_topics`
 - :func:`tlsurvey.coding.codes.build_codes`
@@ -35,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--embedding-cache", default="results/cache/embeddings")
     p.add_argument("--config", default="config/config.yaml",
                    help="workflow config; its privacy section gives the participant-id salt")
-    p.add_argument("--no-topics", action="store_true", help="skip BERTopic (no embeddings)")
+    p.add_argument("--no-topics", action="store_true",
+                   help="skip BERTopic and the semantic coder (no embeddings)")
     return p
 
 
@@ -50,15 +53,18 @@ def cli(argv=None) -> int:
     privacy = (load_yaml(args.config) or {}).get("privacy") if Path(args.config).is_file() else None
     matches = out / "lexicon_matches.parquet"
     pipeline.run_lexicon(args.texts, args.codebook, args.lexicon, out)
-    topics = info = None
+    topics = info = semantic = None
     if not args.no_topics:
         pipeline.run_topics(args.texts, matches, args.codebook, out, args.embedding_cache,
                             seed=args.seed, min_topic_size=args.min_topic_size)
-        topics, info = out / "topics.parquet", out / "topic_info.csv"
+        topics, info, semantic = (out / "topics.parquet", out / "topic_info.csv",
+                                  out / "semantic.parquet")
+        pipeline.run_semantic(args.texts, args.codebook, args.coders, semantic,
+                              args.embedding_cache, privacy=privacy)
     pipeline.run_reliability(args.texts, matches, args.codebook, args.coders, out, seed=args.seed,
-                             privacy=privacy)
+                             privacy=privacy, semantic_path=semantic)
     pipeline.run_codes(args.texts, matches, args.codebook, out, topics, info, args.coders,
-                       seed=args.seed, privacy=privacy)
+                       seed=args.seed, privacy=privacy, semantic_path=semantic)
     pipeline.run_audit(args.texts, out / "codes.parquet", out / "disagreements.csv",
                        args.codebook, out / "audit.html")
     pipeline.run_qdpx(args.texts, out / "codes.parquet", args.codebook, out / "project.qdpx",

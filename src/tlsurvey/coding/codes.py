@@ -12,11 +12,11 @@ from tlsurvey.coding.lexicon import coded
 META = ["participant", "wave", "field", "case_study"]
 COLUMNS = ["text_id", "code", "origin", *META, "source", "evidence", "lexicon_sha256",
            "embedding_model", "embedding_sha256", "seed"]
-ORIGINS = ("lexicon", "topic", "human")
+ORIGINS = ("lexicon", "semantic", "topic", "human")
 
 
-def _span(start, end, text, term_id) -> dict:
-    return {"start": int(start), "end": int(end), "text": text, "term_id": term_id}
+def _span(start, end, text, term_id, **extra) -> dict:
+    return {"start": int(start), "end": int(end), "text": text, "term_id": term_id, **extra}
 
 
 def lexicon_rows(matches: pd.DataFrame) -> list[dict]:
@@ -29,9 +29,24 @@ def lexicon_rows(matches: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
-    """Codes of texts in a topic mapped to a code; evidence = the topic's top words in the text."""
-    mapped = info.dropna(subset=["code"]).set_index("topic")
+def semantic_rows(scores: pd.DataFrame) -> list[dict]:
+    """Codes the semantic coder gave; evidence = the best sentence, with its score and threshold."""
+    rows = []
+    for r in scores[scores["coded"].astype(bool)].itertuples():
+        span = _span(r.start, r.end, r.evidence, r.method, score=float(r.score),
+                     threshold=float(r.threshold))
+        rows.append({"text_id": r.text_id, "code": r.code, "origin": "semantic",
+                     "source": r.method, "evidence": [span]})
+    return rows
+
+
+def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
+               codebook=None) -> list[dict]:
+    """Codes of texts in a topic mapped to a code (not ``unmapped``); evidence = the topic's top
+    words in the text."""
+    mapped = info.dropna(subset=["code"])
+    mapped = mapped[mapped["code"].isin(list(codebook))] if codebook is not None else mapped
+    mapped = mapped.set_index("topic")
     text = texts.set_index("text_id")["text"]
     rows = []
     for row in topics[topics["topic"].isin(mapped.index)].itertuples():
@@ -57,6 +72,28 @@ def human_rows(sheets: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
         rows.append({"text_id": text_id, "code": code, "origin": "human",
                      "source": ";".join(sorted(set(part["coder"]))), "evidence": spans})
     return rows
+
+
+SUMMARY_COLUMNS = ["origin", "n_texts", "n_texts_coded", "n_codes", "n_non_english",
+                   "n_non_english_uncoded"]
+
+
+def summary(texts: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per origin: answers, answers given at least one code, codes, and how many answers are
+    not in English (``language`` of texts, detected when absent) and got no code from it."""
+    from tlsurvey.coding.language import codeable, detect_languages
+
+    languages = (texts["language"] if "language" in texts
+                 else pd.Series(detect_languages(texts["text"]), index=texts.index))
+    foreign = set(texts.loc[[not ok for ok in codeable(languages)], "text_id"])
+    rows = []
+    for origin in ORIGINS:
+        mine = table[table["origin"] == origin]
+        coded_ids = set(mine["text_id"])
+        rows.append({"origin": origin, "n_texts": len(texts), "n_texts_coded": len(coded_ids),
+                     "n_codes": len(mine), "n_non_english": len(foreign),
+                     "n_non_english_uncoded": len(foreign - coded_ids)})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def build_codes(texts: pd.DataFrame, rows: list[dict], provenance: dict) -> pd.DataFrame:

@@ -3,7 +3,11 @@
 The pipeline is ``spacy.blank("en")`` plus the lookup lemmatizer; a small component then sets
 each token's NORM to its lower-cased lemma, and both the PhraseMatcher and the Matcher match on
 NORM. Overlapping matches are resolved longest-first (``kept``); a match preceded (or followed)
-by a negation cue in the same clause is ``negated`` and codes nothing.
+by a negation cue in the same clause is ``negated`` and codes nothing, unless its term has
+``keep_negated`` (a noted absence still counts, as the codebook says for that code). A term's
+``context`` rules (words required or excluded near it in the same sentence) mark matches
+``out_of_context``. Unknown words one edit away from a lexicon word (``evryone``) are read as
+that word before matching.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.errors import InputError
 
 MATCH_COLUMNS = ["text_id", "field", "code", "term_id", "start", "end", "matched", "negated",
-                 "kept", "qualified", "ambiguous"]
+                 "kept", "qualified", "ambiguous", "out_of_context", "keep_negated"]
+MIN_TYPO_LENGTH = 6  # shorter words are not corrected
 
 
 @Language.factory("tlsurvey_lemma_norm")
@@ -63,9 +68,25 @@ class Lexicon:
     terms: dict
     negation: dict
     _matchers: tuple | None = field(default=None, repr=False)
+    _words: frozenset | None = field(default=None, repr=False)
 
     def code_of(self, term_id: str) -> str | None:
         return self.terms[term_id]["code"]
+
+    def words(self) -> frozenset:
+        """Single-word norms of the lexicon's phrases and patterns (targets of typo repair)."""
+        if self._words is None:
+            found = set()
+            for spec in self.terms.values():
+                found.update(w for phrase in spec.get("phrases", []) for w in norms(phrase))
+                for pattern in spec.get("patterns", []):
+                    for token in _lemmatise_pattern(pattern):
+                        value = token.get("NORM")
+                        found.update([value] if isinstance(value, str) else
+                                     (value or {}).get("IN", []) if isinstance(value, dict)
+                                     else [])
+            self._words = frozenset(found)
+        return self._words
 
     def matchers(self) -> tuple[PhraseMatcher, Matcher]:
         """PhraseMatcher and Matcher over NORM, match ids = term ids (built once)."""
@@ -152,7 +173,16 @@ def _negation_cues(lexicon: Lexicon) -> dict:
         "before": [_lemma(c) for c in neg["before"]],
         "after": [_lemma(c) for c in neg["after"]],
         "exceptions": [_lemma(c) for c in neg.get("exceptions", [])],
+        "context": {term_id: _lemmatise_context(spec.get("context")) for term_id, spec
+                    in lexicon.terms.items()},
     }
+
+
+def _lemmatise_context(context: dict | None) -> dict | None:
+    if not context:
+        return None
+    return {**context, **{key: [norms(w) for w in context[key]] for key in ("require", "exclude")
+                          if key in context}}
 
 
 def _negated(words, start: int, end: int, cues: dict) -> bool:
@@ -179,8 +209,28 @@ def _qualify(rows: list[dict], lexicon: Lexicon) -> None:
     for row in rows:
         wanted = set(lexicon.terms[row["term_id"]].get("qualifiers", []))
         row["qualified"] = bool(wanted) and row["kept"] and any(
-            o["kept"] and not o["negated"] and o["code"] in wanted
-            and o["sentence"] == row["sentence"] for o in rows)
+            _gives_code(o) and o["code"] in wanted and o["sentence"] == row["sentence"]
+            for o in rows)
+
+
+def _gives_code(row) -> bool:
+    """A kept, in-context match whose negation (if any) does not cancel it."""
+    return (row["kept"] and not row["out_of_context"]
+            and (not row["negated"] or row["keep_negated"]))
+
+
+def _out_of_context(words, sentence, start: int, end: int, context: dict | None) -> bool:
+    """Whether the match ``words[start:end]`` breaks its term's ``context`` rules: none of the
+    ``require`` words (or an ``exclude`` word) within ``window`` tokens in its sentence."""
+    if not context:
+        return False
+    size = context.get("window", 5)
+    near = [w for i, w in enumerate(words[max(0, start - size):end + size], max(0, start - size))
+            if sentence[i] == sentence[start] and not start <= i < end]
+    text = _padded(near)
+    found = [any(_padded(cue) in text for cue in context.get(key, [])) for key in
+             ("require", "exclude")]
+    return ("require" in context and not found[0]) or found[1]
 
 
 def _doc_matches(doc, lexicon: Lexicon, cues: dict) -> list[dict]:
@@ -195,14 +245,52 @@ def _doc_matches(doc, lexicon: Lexicon, cues: dict) -> list[dict]:
         if kept:
             taken.update(range(s, e))
         span = doc[s:e]
+        spec = lexicon.terms[term_id]
         rows.append({
             "code": lexicon.code_of(term_id), "term_id": term_id, "start": span.start_char,
             "end": span.end_char, "matched": span.text, "negated": _negated(words, s, e, cues),
             "kept": kept, "sentence": sentence[s],
-            "ambiguous": bool(lexicon.terms[term_id].get("ambiguous", False)),
+            "ambiguous": bool(spec.get("ambiguous", False)),
+            "out_of_context": _out_of_context(words, sentence, s, e, cues["context"][term_id]),
+            "keep_negated": bool(spec.get("keep_negated", False)),
         })
     _qualify(rows, lexicon)
     return [{k: v for k, v in row.items() if k != "sentence"} for row in rows]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance (insertions, deletions, substitutions, transpositions)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            best = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, prev2[j - 2] + 1)
+            row.append(best)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+@cache
+def _lookup() -> tuple:
+    """spaCy's English lookup table (keyed by word forms) and the set of its lemmas."""
+    table = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    return table, frozenset(table.values())
+
+
+def _repair_typos(doc, lexicon: Lexicon) -> None:
+    """Set NORM of unknown words one edit away from exactly one lexicon word to that word."""
+    words, (forms, lemmas) = lexicon.words(), _lookup()
+    for token in doc:
+        word = token.norm_
+        if (len(word) < MIN_TYPO_LENGTH or not token.is_alpha or word in words
+                or word in lemmas or token.lower_ in forms):
+            continue
+        near = sorted(w for w in words if len(w) >= MIN_TYPO_LENGTH
+                      and abs(len(w) - len(word)) <= 1 and edit_distance(w, word) == 1)
+        if len(near) == 1:
+            token.norm_ = near[0]
 
 
 def match_texts(texts: pd.DataFrame, lexicon: Lexicon, batch_size: int = 512) -> pd.DataFrame:
@@ -218,16 +306,20 @@ def match_texts(texts: pd.DataFrame, lexicon: Lexicon, batch_size: int = 512) ->
     docs = pipeline().pipe(texts["text"].astype(str).tolist(), batch_size=batch_size)
     for (text_id, field_), doc in zip(texts[["text_id", "field"]].itertuples(index=False), docs,
                                       strict=True):
+        _repair_typos(doc, lexicon)
         found = _doc_matches(doc, lexicon, cues)
         rows += [{"text_id": text_id, "field": field_, **r} for r in found]
     out = pd.DataFrame(rows, columns=MATCH_COLUMNS)
     out = out.astype({"start": "int64", "end": "int64", "negated": bool, "kept": bool,
-                      "qualified": bool, "ambiguous": bool})
+                      "qualified": bool, "ambiguous": bool, "out_of_context": bool,
+                      "keep_negated": bool})
     return out.sort_values(["text_id", "start", "end", "term_id"], ignore_index=True)
 
 
 def coded(matches: pd.DataFrame) -> pd.DataFrame:
-    """Matches that give a code: kept, not negated, not qualified, with a non-null code."""
-    mask = (matches["kept"] & ~matches["negated"] & ~matches["qualified"]
+    """Matches that give a code: kept, in context, not negated (or negation kept), not
+    qualified, with a non-null code."""
+    mask = (matches["kept"] & ~matches["out_of_context"]
+            & (~matches["negated"] | matches["keep_negated"]) & ~matches["qualified"]
             & matches["code"].notna())
     return matches[mask]

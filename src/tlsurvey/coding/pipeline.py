@@ -11,12 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey.coding import ambiguity, codes, reliability, sheets
+from tlsurvey.coding import ambiguity, codes, reliability, semantic, sheets
 from tlsurvey.coding.audit import render_audit
 from tlsurvey.coding.codebook import load_codebook
 from tlsurvey.coding.lexicon import coded, load_lexicon, match_texts
 from tlsurvey.coding.qdpx import write_qdpx
-from tlsurvey.coding.topics import EmbeddingCache, fit_topics, topic_codes
+from tlsurvey.coding.topics import (
+    CODE_THRESHOLD,
+    EmbeddingCache,
+    fit_topics,
+    topic_codes,
+    use_numba_cache,
+)
+from tlsurvey.errors import InputError
 from tlsurvey.io import read_table, write_table, write_text
 from tlsurvey.provenance import embedding_provenance, package_versions
 
@@ -58,13 +65,18 @@ def run_lexicon(texts_path, codebook_path, lexicon_path, out_dir) -> pd.DataFram
 
 
 def run_topics(texts_path, matches_path, codebook_path, out_dir, cache_dir, seed=42,
-               min_topic_size=5, encoder=None) -> dict:
-    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes)."""
+               min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD) -> dict:
+    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes).
+
+    numba's compiled kernels are cached in ``<cache_dir>/../numba``."""
     out_dir = Path(out_dir)
+    use_numba_cache(Path(cache_dir).parent / "numba")
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     cache = EmbeddingCache(cache_dir, encoder=encoder)
-    result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size)
-    log.info("topics: %s; %d new embeddings", result["method"], cache.n_encoded)
+    result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size,
+                        code_threshold=code_threshold)
+    log.info("topics: %s (%s); %d new embeddings", result["method"], result["method_reason"],
+             cache.n_encoded)
     lexicon_codes = coded(read_table(matches_path))
     write_table(result["topics"], out_dir / "topics.parquet")
     write_table(result["info"], out_dir / "topic_info.csv")
@@ -77,18 +89,92 @@ def _sheets(coder_paths, codebook, texts, privacy):
     return sheets.read_sheets(coder_paths or [], codebook, texts, pid)
 
 
+def run_semantic(texts_path, codebook_path, coder_paths, out_path, cache_dir, settings=None,
+                 privacy=None, encoder=None) -> pd.DataFrame:
+    """semantic.parquet: the semantic coder's score of every (answer, code)."""
+    texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
+    human = _sheets(coder_paths, codebook, texts, privacy)
+    cache = EmbeddingCache(cache_dir, encoder=encoder)
+    scores = semantic.code_texts(texts, codebook, cache.encode, human if len(human) else None,
+                                 settings)
+    write_table(scores, out_path)
+    log.info("semantic: %d codes given to %d answers (%d new embeddings)",
+             int(scores["coded"].sum()), scores.loc[scores["coded"], "text_id"].nunique(),
+             cache.n_encoded)
+    return scores
+
+
+def automatic_codes(matches_path, semantic_path=None) -> dict:
+    """{origin: set of (text_id, code)} of the automatic coders, with their union."""
+    auto = {"lexicon": set(map(tuple, coded(read_table(matches_path))[["text_id", "code"]]
+                               .to_numpy()))}
+    if semantic_path:
+        auto["semantic"] = semantic.coded_pairs(read_table(semantic_path))
+    return reliability.combine_origins(auto)
+
+
+def read_validation_texts(path) -> pd.DataFrame:
+    """Texts of a hand-coded validation set (CSV: text_id, field, text[, language, subset])."""
+    texts = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"text_id", "text"} - set(texts.columns)
+    if missing:
+        raise InputError(path, f"missing column(s): {', '.join(sorted(missing))}")
+    return texts.assign(field=texts.get("field", "text")).sort_values("text_id",
+                                                                      ignore_index=True)
+
+
+def validation_table(matrix: pd.DataFrame, auto: dict, subsets: pd.Series) -> pd.DataFrame:
+    """:func:`reliability.auto_vs_human` on all texts (``subset = "all"``) and on each subset
+    (``subsets``: text_id -> label)."""
+    frames = []
+    for label in ["all", *sorted(set(subsets))]:
+        ids = set(subsets.index) if label == "all" else set(subsets.index[subsets == label])
+        part = matrix[matrix.index.get_level_values("text_id").isin(ids)]
+        frames.append(reliability.auto_vs_human(part, auto).assign(subset=label))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["subset", *reliability.AUTO_COLUMNS]]
+
+
+def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_path, out_path,
+                   cache_dir, settings=None, encoder=None) -> pd.DataFrame:
+    """validation.csv: precision, recall and F1 of each automatic origin (lexicon, semantic,
+    lexicon+semantic) per code and pooled, against every coder of a hand-coded validation set.
+
+    The semantic classifier is trained (by cross-validation) on the ``reference`` coder's
+    codes (all coders when None); rows per ``subset`` label of the texts as well as ``all``.
+    """
+    texts, codebook = read_validation_texts(texts_path), load_codebook(codebook_path)
+    human = sheets.read_sheets(sheet_paths, codebook, texts)
+    train = human[human["coder"] == str(reference)] if reference else human
+    lexicon = load_lexicon(lexicon_path, codebook)
+    cache = EmbeddingCache(cache_dir, encoder=encoder)
+    scores = semantic.code_texts(texts, codebook, cache.encode, train, settings)
+    lexicon_codes = coded(match_texts(texts, lexicon))[["text_id", "code"]].to_numpy()
+    auto = reliability.combine_origins({"lexicon": set(map(tuple, lexicon_codes)),
+                                        "semantic": semantic.coded_pairs(scores)})
+    subsets = texts.set_index("text_id")["subset"] if "subset" in texts else \
+        pd.Series(dtype=str)
+    table = validation_table(reliability.human_matrix(human, list(codebook)), auto, subsets)
+    write_table(table, out_path)
+    for row in table.query("code == '(micro)' and subset == 'all'").itertuples():
+        log.info("validation: %s vs %s: precision %.3f recall %.3f F1 %.3f", row.origin,
+                 row.coder, row.precision, row.recall, row.f1)
+    return table
+
+
 def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_dir, seed=42,
-                    privacy=None, n_boot=1000) -> dict:
-    """reliability.csv, auto_vs_human.csv and disagreements.csv (headers only without sheets)."""
+                    privacy=None, n_boot=1000, semantic_path=None) -> dict:
+    """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (lexicon
+    vs humans); headers only without sheets."""
     out_dir = Path(out_dir)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy)
     matrix = reliability.human_matrix(human, list(codebook))
-    auto = set(map(tuple, coded(read_table(matches_path))[["text_id", "code"]].to_numpy()))
+    auto = automatic_codes(matches_path, semantic_path)
     tables = {
         "reliability": reliability.reliability_table(matrix, seed=seed, n_boot=n_boot),
         "auto_vs_human": reliability.auto_vs_human(matrix, auto),
-        "disagreements": reliability.disagreements(matrix, auto, texts),
+        "disagreements": reliability.disagreements(matrix, auto["lexicon"], texts),
     }
     for name, table in tables.items():
         write_table(table, out_dir / f"{name}.csv")
@@ -98,24 +184,30 @@ def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_di
 
 
 def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None,
-              topic_info_path=None, coder_paths=(), seed=42, privacy=None) -> pd.DataFrame:
-    """codes.parquet (lexicon, topic and human rows) and provenance.json."""
+              topic_info_path=None, coder_paths=(), seed=42, privacy=None,
+              semantic_path=None) -> pd.DataFrame:
+    """codes.parquet (lexicon, semantic, topic and human rows), summary.csv and provenance.json."""
     out_dir = Path(out_dir)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     matches = read_table(matches_path)
     rows, embedding = codes.lexicon_rows(matches), embedding_provenance()
-    topic_method = None
+    if semantic_path:
+        rows += codes.semantic_rows(read_table(semantic_path))
+    topic_method = topic_reason = None
     if topics_path:
         topics, info = read_table(topics_path), read_table(topic_info_path)
-        rows += codes.topic_rows(topics, info, texts)
+        rows += codes.topic_rows(topics, info, texts, codebook)
         embedding = topics[list(embedding)].iloc[0].to_dict() if len(topics) else embedding
         topic_method = info["method"].iloc[0]
+        topic_reason = info["method_reason"].iloc[0] if "method_reason" in info else None
     rows += codes.human_rows(_sheets(coder_paths, codebook, texts, privacy), texts)
     lexicon_sha = str(matches["lexicon_sha256"].iloc[0]) if len(matches) else None
     provenance = {"lexicon_sha256": lexicon_sha, "seed": seed, **embedding}
     table = codes.build_codes(texts, rows, provenance)
     write_table(table, out_dir / "codes.parquet")
-    record = {**provenance, "topic_method": topic_method, "packages": package_versions()}
+    write_table(codes.summary(texts, table), out_dir / "summary.csv")
+    record = {**provenance, "topic_method": topic_method, "topic_method_reason": topic_reason,
+              "packages": package_versions()}
     write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
                out_dir / "provenance.json")
     return table

@@ -184,7 +184,8 @@ def human_matrix(sheets: pd.DataFrame, codes) -> pd.DataFrame:
 
 RELIABILITY_COLUMNS = ["code", "coder_1", "coder_2", "n_units", "n_positive", "percent_agreement",
                        "kappa", "alpha", "alpha_ci_low", "alpha_ci_high", "n_coders"]
-AUTO_COLUMNS = ["code", "coder", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "kappa"]
+AUTO_COLUMNS = ["origin", "code", "coder", "tp", "fp", "fn", "tn", "precision", "recall", "f1",
+                "kappa"]
 
 
 def _pair_rows(code: str, matrix: pd.DataFrame, seed: int, n_boot: int) -> list[dict]:
@@ -215,24 +216,36 @@ def reliability_table(matrix: pd.DataFrame, seed: int = 0, n_boot: int = 1000) -
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
-def _auto_row(code, coder, auto, human) -> dict:
+def _auto_row(origin, code, coder, auto, human) -> dict:
     counts = confusion(auto, human)
     precision, recall, f1 = precision_recall_f1(counts["tp"], counts["fp"], counts["fn"])
-    return {"code": code, "coder": coder, **counts, "precision": precision, "recall": recall,
-            "f1": f1, "kappa": cohen_kappa(auto, human)}
+    return {"origin": origin, "code": code, "coder": coder, **counts, "precision": precision,
+            "recall": recall, "f1": f1, "kappa": cohen_kappa(auto, human)}
 
 
-def auto_vs_human(matrix: pd.DataFrame, auto: set) -> pd.DataFrame:
-    """Automatic codes against each human coder, per code and pooled (``code = "(micro)"``).
+def combine_origins(auto: dict) -> dict:
+    """``auto`` ({origin: set of (text_id, code)}) plus the union ``lexicon+semantic`` when
+    both coders are there."""
+    if {"lexicon", "semantic"} <= set(auto):
+        auto = {**auto, "lexicon+semantic": auto["lexicon"] | auto["semantic"]}
+    return auto
 
-    ``auto`` is the set of (text_id, code) pairs the lexicon gave.
+
+def auto_vs_human(matrix: pd.DataFrame, auto) -> pd.DataFrame:
+    """Automatic codes against each human coder, per origin, per code and pooled
+    (``code = "(micro)"``).
+
+    ``auto`` maps each automatic origin to the set of (text_id, code) pairs it gave (a bare set
+    is the lexicon's).
     """
-    predicted = pd.Series([float(k in auto) for k in matrix.index], index=matrix.index)
+    auto = {"lexicon": auto} if isinstance(auto, set) else auto
     rows = []
-    for coder in matrix.columns:
-        for code, part in matrix[coder].groupby(level="code", sort=True):
-            rows.append(_auto_row(code, coder, predicted[part.index], part))
-        rows.append(_auto_row("(micro)", coder, predicted, matrix[coder]))
+    for origin, pairs in auto.items():
+        predicted = pd.Series([float(k in pairs) for k in matrix.index], index=matrix.index)
+        for coder in matrix.columns:
+            for code, part in matrix[coder].groupby(level="code", sort=True):
+                rows.append(_auto_row(origin, code, coder, predicted[part.index], part))
+            rows.append(_auto_row(origin, "(micro)", coder, predicted, matrix[coder]))
     return pd.DataFrame(rows, columns=AUTO_COLUMNS)
 
 

@@ -2,13 +2,17 @@
 
 Embeddings are cached on disk, one parquet file per model, keyed by (model id, sha256 of the
 text): a new wave embeds only texts not seen before. The encoder is injectable (any callable
-``list[str] -> ndarray``) so tests can count calls without loading the model.
+``list[str] -> ndarray``) so tests can count calls without loading the model. One UMAP
+reduction is shared by HDBSCAN and its k-means fallback. A topic gets the code whose
+prototypes (definition, include rules, examples) its centroid is most similar to, only when
+that similarity clears ``code_threshold``; otherwise it is ``unmapped``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tlsurvey.coding.codebook import seed_topic_list
+from tlsurvey.coding.semantic import prototype_similarity, prototypes
 from tlsurvey.io import read_table, write_table
 from tlsurvey.provenance import EMBEDDING_MODEL_ID, embedding_provenance
 
@@ -25,6 +30,14 @@ Encoder = Callable[[list[str]], np.ndarray]
 BATCH = 64
 MAX_OUTLIERS = 0.5     # HDBSCAN results beyond these limits are replaced by k-means
 MAX_TOPIC_SHARE = 0.6
+UNMAPPED = "unmapped"
+CODE_THRESHOLD = 0.4  # similarity a topic needs to its code (config: coding.topic_code_threshold)
+
+
+def use_numba_cache(directory) -> None:
+    """Point numba's on-disk cache of compiled UMAP/HDBSCAN kernels at ``directory`` (unless
+    NUMBA_CACHE_DIR is already set); call before umap or hdbscan is imported."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(directory).resolve()))
 
 
 def sentence_encoder(device: str = "cpu") -> Encoder:
@@ -112,26 +125,58 @@ def _embedder(cache: EmbeddingCache):
     return CachedEmbedder()
 
 
-def _models(n: int, min_topic_size: int, seed: int, n_clusters: int | None):
-    """UMAP and clusterer sized for ``n`` documents; k-means when ``n_clusters`` is given."""
-    from hdbscan import HDBSCAN
-    from sklearn.cluster import KMeans
-    from umap import UMAP
+class SharedReduction:
+    """A UMAP that reduces each distinct embedding matrix once: BERTopic's k-means refit gets
+    the reduction its HDBSCAN fit already computed."""
 
-    umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
-                min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    def __init__(self, n: int, seed: int):
+        from umap import UMAP
+
+        self.umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
+                         min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+        self.reduced: dict[str, np.ndarray] = {}
+        self.n_fits = 0
+
+    @staticmethod
+    def _key(embeddings) -> str:
+        return hashlib.sha256(np.ascontiguousarray(embeddings).tobytes()).hexdigest()
+
+    def fit_transform(self, embeddings, y=None):
+        key = self._key(embeddings)
+        if key not in self.reduced:
+            log.info("UMAP: reducing %d embeddings", len(embeddings))
+            self.reduced[key] = self.umap.fit_transform(embeddings)
+            self.n_fits += 1
+        return self.reduced[key]
+
+    def fit(self, embeddings, y=None):
+        self.fit_transform(embeddings)
+        return self
+
+    def transform(self, embeddings):
+        return self.reduced.get(self._key(embeddings)) if self._key(embeddings) in self.reduced \
+            else self.umap.transform(embeddings)
+
+
+def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
+    """HDBSCAN, or seeded k-means when ``n_clusters`` is given."""
     if n_clusters:
-        return umap, KMeans(n_clusters=n_clusters, random_state=seed, n_init=10)
-    return umap, HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean",
-                         cluster_selection_method="eom", prediction_data=True)
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=n_clusters, random_state=seed, n_init=10)
+    from hdbscan import HDBSCAN
+
+    return HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean",
+                   cluster_selection_method="eom", prediction_data=True)
 
 
-def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters):
+def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, reduction):
     from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
-    umap, clusterer = _models(len(docs), min_topic_size, seed, n_clusters)
-    model = BERTopic(embedding_model=_embedder(cache), umap_model=umap, hdbscan_model=clusterer,
+    clusterer = _clusterer(min_topic_size, seed, n_clusters)
+    model = BERTopic(embedding_model=_embedder(cache), umap_model=reduction,
+                     hdbscan_model=clusterer,
                      vectorizer_model=CountVectorizer(stop_words="english", min_df=1),
                      seed_topic_list=seed_topic_list(codebook), min_topic_size=min_topic_size,
                      top_n_words=10)
@@ -140,41 +185,54 @@ def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters):
 
 
 def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int = 42,
-               min_topic_size: int = 5) -> dict:
-    """Seeded BERTopic over ``texts`` (text_id, text); returns topics, topic_info, model, method.
+               min_topic_size: int = 5, code_threshold: float = CODE_THRESHOLD) -> dict:
+    """Seeded BERTopic over ``texts`` (text_id, text); returns topics, topic_info, model,
+    method and method_reason.
 
     Small-corpus safeguards: UMAP neighbours/components shrink with the corpus, the minimum
     topic size is capped at a quarter of it, and when HDBSCAN finds fewer than two topics,
     leaves more than half the texts as outliers or puts more than 60% in one topic, the
-    clusterer is swapped for seeded k-means; ``method`` records which was used and why.
+    clusterer is swapped for seeded k-means on the same UMAP reduction; ``method`` records
+    which was used and ``method_reason`` why.
     """
     texts = texts.sort_values("text_id", ignore_index=True)
     docs = texts["text"].astype(str).tolist()
     log.info("embedding %d texts (cache %s)", len(docs), cache.path)
     embeddings = cache.encode(docs)
     size = max(2, min(min_topic_size, len(docs) // 4))
-    model, topics, probs = None, np.zeros(len(docs), dtype=int), None
-    method = "single(corpus too small)"
+    model, topics, probs, reduction = None, np.zeros(len(docs), dtype=int), None, None
+    method = "single topic"
+    reason = f"{len(docs)} answers: too few for clustering (need {2 * size})"
     if len(docs) >= 2 * size:
-        log.info("fitting BERTopic on %d texts", len(docs))
-        method = f"hdbscan(min_cluster_size={size})"
-        model, topics, probs = _fit(docs, embeddings, cache, codebook, size, seed, None)
+        log.info("fitting BERTopic (UMAP + HDBSCAN) on %d texts", len(docs))
+        reduction = SharedReduction(len(docs), seed)
+        method = f"BERTopic + HDBSCAN(min_cluster_size={size})"
+        model, topics, probs = _fit(docs, embeddings, cache, codebook, size, seed, None,
+                                    reduction)
         found, outliers = len(set(topics) - {-1}), float(np.mean(topics == -1))
         largest = float(np.bincount(topics[topics >= 0]).max() / len(docs)) if found else 1.0
+        reason = (f"HDBSCAN found {found} topics, {outliers:.0%} outliers, largest topic "
+                  f"{largest:.0%} of the answers (limits: at least 2 topics, at most "
+                  f"{MAX_OUTLIERS:.0%} outliers, at most {MAX_TOPIC_SHARE:.0%} in one topic)")
         if found < 2 or outliers > MAX_OUTLIERS or largest > MAX_TOPIC_SHARE:
             k = max(2, min(len(codebook), len(docs) // size))
-            method = (f"kmeans(k={k}, seed={seed}; hdbscan: {found} topics, {outliers:.0%} "
-                      f"outliers, largest {largest:.0%})")
-            log.info("falling back to %s", method)
-            model, topics, _ = _fit(docs, embeddings, cache, codebook, size, seed, k)
+            method = f"BERTopic + k-means(k={k}, seed={seed}) fallback"
+            reason += ": limits not met, so k-means on the same UMAP reduction"
+            log.info("falling back to %s: %s", method, reason)
+            model, topics, _ = _fit(docs, embeddings, cache, codebook, size, seed, k, reduction)
             probs = None
+        else:
+            reason += ": limits met"
     probability = (np.asarray(probs, dtype=float) if probs is not None and np.ndim(probs) == 1
                    else np.full(len(docs), np.nan))
     table = pd.DataFrame({"text_id": texts["text_id"], "topic": topics.astype(int),
                           "probability": probability, "method": method, "seed": seed,
                           **cache.provenance()})
-    return {"topics": table, "model": model, "method": method,
-            "info": topic_info(model, texts, table, codebook, method)}
+    mapping = topic_mapping(table["topic"].to_numpy(), embeddings, codebook, cache,
+                            code_threshold)
+    info = topic_info(model, texts, table, method, mapping).assign(method_reason=reason)
+    return {"topics": table, "model": model, "method": method, "method_reason": reason,
+            "info": info, "n_reductions": reduction.n_fits if reduction else 0}
 
 
 def _top_words(model, topic: int) -> list[tuple[str, float]]:
@@ -182,17 +240,29 @@ def _top_words(model, topic: int) -> list[tuple[str, float]]:
     return [(w, float(s)) for w, s in (words or []) if w]
 
 
-def topic_code(words: list[tuple[str, float]], codebook: dict) -> str | None:
-    """Code whose seed words carry the most c-TF-IDF weight among a topic's top words."""
-    scores = {code: sum(s for w, s in words if w in {x.lower() for x in spec["seed_words"]})
-              for code, spec in codebook.items()}
-    best = max(scores, key=lambda c: (scores[c], -list(codebook).index(c)))
-    return best if scores[best] > 0 else None
+def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, cache,
+                  threshold: float) -> dict:
+    """{topic: (code or ``unmapped``, best code, similarity)}: the code whose prototypes the
+    topic's centroid is most similar to (cosine), kept only when it clears ``threshold``."""
+    codes = list(codebook)
+    proto_codes, proto_texts = prototypes(codebook)
+    topic_ids = sorted(set(int(t) for t in topics) - {-1})
+    if not topic_ids:
+        return {}
+    centroids = np.vstack([np.asarray(embeddings)[topics == t].mean(axis=0) for t in topic_ids])
+    sims = prototype_similarity(centroids, cache.encode(proto_texts), proto_codes, codes)
+    out = {}
+    for topic, row in zip(topic_ids, sims, strict=True):
+        best = int(np.argmax(row))
+        out[topic] = (codes[best] if row[best] >= threshold else UNMAPPED, codes[best],
+                      round(float(row[best]), 6))
+    return out
 
 
-def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, codebook: dict,
-               method: str) -> pd.DataFrame:
-    """One row per topic: label, count, top words, mapped code, three representative texts."""
+def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, method: str,
+               mapping: dict) -> pd.DataFrame:
+    """One row per topic: label, count, top words, mapped code (or ``unmapped``) with the best
+    code's similarity, three representative texts."""
     rows = []
     merged = table.merge(texts[["text_id", "text"]], on="text_id")
     for topic, part in merged.groupby("topic", sort=True):
@@ -206,7 +276,9 @@ def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, codebook: dict,
         rows.append({
             "topic": int(topic), "label": label, "count": len(part),
             "top_words": "; ".join(w for w, _ in words),
-            "code": topic_code(words, codebook) if topic != -1 else None,
+            "code": mapping.get(topic, (None,))[0],
+            "best_code": mapping.get(topic, (None, None))[1],
+            "code_similarity": mapping.get(topic, (None, None, np.nan))[2],
             "representative_text_ids": "; ".join(part["text_id"].head(3)),
             "representative_texts": " || ".join(part["text"].head(3)), "method": method,
         })

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tlsurvey import RESPONSE_COLUMNS
+from tlsurvey.coding.language import detect_languages
 from tlsurvey.config import load_yaml, schema_errors, validate
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import (
@@ -311,6 +312,7 @@ def combine(
         frame = frame.loc[keep].sort_values(["_w", "participant"], kind="stable")
         out[name] = _typed(frame.drop(columns=["_w", "response_row"]).reset_index(drop=True))
     excluded = keys[keys["reasons"] != ""].sort_values(["wave_index", "response_row"])
+    out["texts"]["language"] = pd.Series(detect_languages(out["texts"]["text"]), dtype="string")
     out["excluded"] = excluded[["wave", "response_row", "response_hash", "reasons"]].reset_index(
         drop=True
     )

@@ -1,0 +1,110 @@
+"""The hand-coded validation set (tests/data/validation): integrity, independence from the
+lexicon and codebook, language detection, and the automatic coders' precision/recall/F1 on it."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from tlsurvey.coding.codebook import load_codebook
+from tlsurvey.coding.language import detect_languages
+from tlsurvey.coding.pipeline import read_validation_texts, run_validation
+
+CODERS = ("coder_a", "coder_b", "gold")
+
+
+@pytest.fixture(scope="module")
+def data(root):
+    return root / "tests/data/validation"
+
+
+@pytest.fixture(scope="module")
+def texts(data):
+    return read_validation_texts(data / "texts.csv")
+
+
+def sheet(data, name) -> pd.DataFrame:
+    return pd.read_csv(data / f"{name}.csv", dtype={"span": str}, keep_default_na=False)
+
+
+def positives(frame) -> set:
+    return set(map(tuple, frame.loc[frame["value"] == 1, ["text_id", "code"]].to_numpy()))
+
+
+def test_texts_are_varied(texts):
+    assert len(texts) >= 120 and texts["text_id"].is_unique
+    assert set(texts["field"]) == {"rationale", "considerations", "meaning_of_similar"}
+    assert (texts["language"] != "en").sum() >= 5
+    lengths = texts["text"].str.split().str.len()
+    assert lengths.min() <= 2 and lengths.max() >= 30
+    assert set(texts["subset"]) == {"tuning", "held_out"}
+
+
+@pytest.mark.parametrize("name", CODERS)
+def test_every_text_coded_with_spans_into_it(data, texts, root, name):
+    codes = list(load_codebook(root / "config/codebook.yaml"))
+    rows = sheet(data, name)
+    body = texts.set_index("text_id")["text"]
+    assert set(rows["code"]) <= set(codes)
+    per_text = rows.drop_duplicates(["text_id", "code"]).groupby("text_id").size()
+    assert set(per_text.index) == set(texts["text_id"]) and (per_text == len(codes)).all()
+    coded = rows[rows["value"] == 1]
+    assert (coded["span"] != "").all()
+    for row in coded.itertuples():
+        assert body[row.text_id][int(row.start):int(row.end)] == row.span
+
+
+def test_gold_is_agreement_plus_adjudication(data):
+    a, b, gold = (positives(sheet(data, n)) for n in CODERS)
+    adjudication = pd.read_csv(data / "adjudication.csv")
+    assert set(zip(adjudication["text_id"], adjudication["code"], strict=True)) == a ^ b
+    decided = {(r.text_id, r.code) for r in adjudication.itertuples() if r.gold == 1}
+    assert gold == (a & b) | decided
+    assert adjudication["reason"].str.len().min() > 20
+
+
+def test_sentences_not_copied_into_lexicon_or_codebook(data, texts, root):
+    config = " ".join((root / f"config/{f}.yaml").read_text().lower()
+                      for f in ("lexicon", "codebook"))
+    config = re.sub(r"\s+", " ", config)
+    for text in texts["text"]:
+        for sentence in re.split(r"[.!?;:\n]", text.lower()):
+            words = sentence.split()
+            if len(words) >= 5:
+                assert " ".join(words) not in config, sentence
+
+
+def test_language_detection_flags_the_non_english_answers(texts):
+    found = pd.Series(detect_languages(texts["text"]), index=texts.index)
+    written = texts["language"]
+    assert ((found != "en") & (found != "und")).tolist() == (written != "en").tolist()
+    assert (found[written != "en"] == written[written != "en"]).mean() >= 0.9
+
+
+@pytest.fixture(scope="module")
+def validation(data, root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation") / "validation.csv"
+    table = run_validation(data / "texts.csv", [data / f"{n}.csv" for n in CODERS], "gold",
+                           root / "config/codebook.yaml", root / "config/lexicon.yaml", out,
+                           tmp_path_factory.mktemp("cache"))
+    return table, out
+
+
+@pytest.mark.slow
+def test_automatic_coders_against_the_gold_standard(validation):
+    table, out = validation
+    assert out.exists() and set(table["origin"]) == {"lexicon", "semantic", "lexicon+semantic"}
+    gold = table[(table["coder"] == "gold")]
+    shown = gold.query("subset == 'all'")[["origin", "code", "precision", "recall", "f1"]]
+    print("\nautomatic coders vs the gold standard of the validation set (written to", out, ")")
+    print(shown.round(3).to_string(index=False))
+    micro = gold.query("code == '(micro)'").set_index(["subset", "origin"])
+    print(micro[["precision", "recall", "f1"]].round(3).to_string())
+    best = micro.loc["all", "f1"].idxmax()
+    assert micro.loc[("all", best), "f1"] >= 0.75
+    per_code = gold.query("subset == 'all' and origin == @best and code != '(micro)'")
+    assert per_code["precision"].dropna().min() >= 0.5
+    # the union finds more than either coder alone
+    recall = micro.loc["all", "recall"]
+    assert recall["lexicon+semantic"] > max(recall["lexicon"], recall["semantic"])
+    assert recall["semantic"] >= 0.5
