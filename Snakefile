@@ -31,3 +31,5 @@ rule all:
         "results/report/report.html",
         "results/coding/audit.html",
         "results/coding/project.qdpx",
+        "results/coding/codebook.qdc",
+        "results/coding/codebook_taguette.csv",

@@ -118,13 +118,33 @@ rule coding_qdpx:
         codes=f"{CODING}/codes.parquet",
         codebook=config["codebook"],
         responses="results/ingest/responses.parquet",
+        choices="results/ingest/choices.parquet",
+        sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/project.qdpx", "Coding"),
     params:
         code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/qdpx.log",
     conda:
         "../../environment.yml"
     script:
         "../../scripts/coding_qdpx.py"
+
+
+rule coding_codebook:
+    input:
+        codebook=config["codebook"],
+    output:
+        qdc=reported(f"{CODING}/codebook.qdc", "Coding"),
+        taguette=reported(f"{CODING}/codebook_taguette.csv", "Coding"),
+    params:
+        code=CODE["coding"],
+    log:
+        "logs/coding/codebook.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/coding_codebook.py"

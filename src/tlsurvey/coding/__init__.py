@@ -28,8 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", default="config/codebook.yaml")
     p.add_argument("--lexicon", default="config/lexicon.yaml")
     p.add_argument("--out", default="results/coding", help="output directory")
-    p.add_argument("--coders", nargs="*", default=[], help="human coder sheets (CSV)")
+    p.add_argument("--coders", nargs="*", default=[],
+                   help="human coder sheets (CSV, or .qdpx exported by a QDA tool)")
     p.add_argument("--responses", help="responses.parquet (variables of QDPX cases)")
+    p.add_argument("--choices", help="choices.parquet (chosen sources in the QDPX)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--min-topic-size", type=int, default=5)
     p.add_argument("--embedding-cache", default="results/cache/embeddings")
@@ -62,6 +64,7 @@ def cli(argv=None) -> int:
     pipeline.run_audit(args.texts, out / "codes.parquet", out / "disagreements.csv",
                        args.codebook, out / "audit.html")
     pipeline.run_qdpx(args.texts, out / "codes.parquet", args.codebook, out / "project.qdpx",
-                      args.responses)
+                      args.responses, args.choices, args.coders, privacy=privacy)
+    pipeline.run_codebook(args.codebook, out / "codebook.qdc", out / "codebook_taguette.csv")
     print(f"coding outputs written to {out}")
     return 0

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey.coding import ambiguity, codes, reliability, sheets
+from tlsurvey.coding import ambiguity, codes, refi, reliability, sheets
 from tlsurvey.coding.audit import render_audit
 from tlsurvey.coding.codebook import load_codebook
 from tlsurvey.coding.lexicon import coded, load_lexicon, match_texts
 from tlsurvey.coding.qdpx import write_qdpx
 from tlsurvey.coding.topics import EmbeddingCache, fit_topics, topic_codes
-from tlsurvey.io import read_table, write_table, write_text
+from tlsurvey.config import load_yaml
+from tlsurvey.io import read_table, write_bytes, write_table, write_text
 from tlsurvey.provenance import embedding_provenance, package_versions
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,24 @@ def run_audit(texts_path, codes_path, disagreements_path, codebook_path, out_pat
     return write_text(page, out_path)
 
 
-def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=None) -> Path:
-    """project.qdpx."""
-    responses = read_table(responses_path) if responses_path else None
-    return write_qdpx(out_path, read_texts(texts_path), read_table(codes_path),
-                      load_codebook(codebook_path), responses)
+def _groups(codebook_path) -> dict:
+    return load_yaml(codebook_path, "codebook").get("groups", {})
+
+
+def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=None,
+             choices_path=None, coder_paths=(), privacy=None) -> Path:
+    """project.qdpx: answers, automatic codes (codes.parquet), each coder's codes (sheets),
+    participants with their variables (responses, choices)."""
+    texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
+    tables = {name: read_table(p) if p else None
+              for name, p in (("responses", responses_path), ("choices", choices_path))}
+    human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
+    return write_qdpx(out_path, texts, read_table(codes_path), codebook,
+                      groups=_groups(codebook_path), human=human, **tables)
+
+
+def run_codebook(codebook_path, qdc_path, taguette_path) -> tuple[Path, Path]:
+    """codebook.qdc (REFI-QDA) and codebook_taguette.csv."""
+    codebook = load_codebook(codebook_path)
+    return (write_bytes(refi.codebook_qdc(codebook, _groups(codebook_path)), qdc_path),
+            write_text(refi.taguette_csv(codebook), taguette_path))
