@@ -42,8 +42,8 @@ def outputs(tmp_path_factory, root):
     pipeline.run_reliability(t, m, cfg["codebook"], [sheet_path], out, n_boot=50)
     pipeline.run_codes(t, m, cfg["codebook"], out, out / "topics.parquet",
                        out / "topic_info.csv", [sheet_path])
-    pipeline.run_audit(t, out / "codes.parquet", out / "disagreements.csv", cfg["codebook"],
-                       out / "audit.html")
+    pipeline.run_audit(t, out / "codes.parquet", cfg["codebook"], out / "audit.html",
+                       [sheet_path])
     pipeline.run_qdpx(t, out / "codes.parquet", cfg["codebook"], out / "project.qdpx",
                       out / "responses.parquet", coder_paths=[sheet_path])
     return out

@@ -98,12 +98,15 @@ rule coding_audit:
     input:
         texts="results/ingest/texts.parquet",
         codes=f"{CODING}/codes.parquet",
-        disagreements=f"{CODING}/disagreements.csv",
         codebook=config["codebook"],
+        choices="results/ingest/choices.parquet",
+        sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/audit.html", "Coding"),
     params:
         code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/audit.log",
     conda:

@@ -61,8 +61,8 @@ def cli(argv=None) -> int:
                              privacy=privacy)
     pipeline.run_codes(args.texts, matches, args.codebook, out, topics, info, args.coders,
                        seed=args.seed, privacy=privacy)
-    pipeline.run_audit(args.texts, out / "codes.parquet", out / "disagreements.csv",
-                       args.codebook, out / "audit.html")
+    pipeline.run_audit(args.texts, out / "codes.parquet", args.codebook, out / "audit.html",
+                       args.coders, privacy, args.choices)
     pipeline.run_qdpx(args.texts, out / "codes.parquet", args.codebook, out / "project.qdpx",
                       args.responses, args.choices, args.coders, privacy=privacy)
     pipeline.run_codebook(args.codebook, out / "codebook.qdc", out / "codebook_taguette.csv")

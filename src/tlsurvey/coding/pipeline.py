@@ -122,10 +122,13 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     return table
 
 
-def run_audit(texts_path, codes_path, disagreements_path, codebook_path, out_path) -> Path:
-    """audit.html."""
+def run_audit(texts_path, codes_path, codebook_path, out_path, coder_paths=(), privacy=None,
+              choices_path=None) -> Path:
+    """audit.html: answers, every origin's codes, each coder's codes (sheets), chosen sources."""
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
-    page = render_audit(texts, read_table(codes_path), codebook, read_table(disagreements_path))
+    human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
+    choices = read_table(choices_path) if choices_path else None
+    page = render_audit(texts, read_table(codes_path), codebook, human, choices)
     return write_text(page, out_path)
 
 
