@@ -9,6 +9,6 @@ log = setup(snakemake.log[0])
 written = descriptives.run(
     Path(snakemake.input.tables[0]).parent,
     Path(snakemake.output[0]).parent,
-    snakemake.input.instruments,
+    snakemake.input.study,
 )
 log.info("wrote %s", ", ".join(str(p) for p in written.values()))

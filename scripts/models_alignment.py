@@ -7,6 +7,9 @@ from tlsurvey.models.workflow import run_alignment
 
 log = setup(snakemake.log[0])
 written = run_alignment(
-    snakemake.input.ratings, Path(snakemake.output.rmcorr).parent, snakemake.params.models
+    snakemake.input.ratings,
+    snakemake.input.study,
+    Path(snakemake.output.rmcorr).parent,
+    snakemake.params.models,
 )
 log.info("wrote %s", ", ".join(str(p) for p in written.values()))

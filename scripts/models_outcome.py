@@ -8,7 +8,8 @@ from tlsurvey.models.workflow import run_outcome
 log = setup(snakemake.log[0])
 written = run_outcome(
     snakemake.input.ratings,
-    snakemake.input.outcomes,
+    snakemake.input.study,
+    snakemake.input.get("outcomes"),
     Path(snakemake.output.summary).parent,
     snakemake.params.models,
 )

@@ -7,6 +7,9 @@ from tlsurvey.models.workflow import run_task
 
 log = setup(snakemake.log[0])
 written = run_task(
-    snakemake.input.choices, Path(snakemake.output.task_dependence).parent, snakemake.params.models
+    snakemake.input.choices,
+    snakemake.input.study,
+    Path(snakemake.output.task_dependence).parent,
+    snakemake.params.models,
 )
 log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -7,6 +7,9 @@ import pytest
 from tlsurvey.models import alignment, outcome, task
 from tlsurvey.models.stats import bootstrap_ci, holm, wide_ratings
 
+SIMILARITY = ["visual", "semantic", "embedding", "domain"]
+CASES, SOURCES = ["tissue", "xray"], ["imagenet", "radimagenet", "ecoset"]
+
 
 def tidy(rows):
     """Tidy ratings from {(participant, case, source): (visual, semantic, embedding, domain,
@@ -41,7 +44,7 @@ def test_wide_ratings_shape_and_na(wide):
 
 
 def test_rm_corr_table(wide):
-    table = alignment.rm_corr_table(wide)
+    table = alignment.rm_corr_table(wide, SIMILARITY, "expected")
     assert set(table.scope) == {"tissue", "xray", "pooled"} and len(table) == 12
     visual = table[(table.scope == "pooled") & (table.dimension == "visual")].iloc[0]
     assert visual.n_obs == 24 and visual.n_participants == 4
@@ -49,10 +52,10 @@ def test_rm_corr_table(wide):
 
 
 def test_participant_spearman_and_misalignment(wide):
-    rho = alignment.participant_spearman(wide)
+    rho = alignment.participant_spearman(wide, SIMILARITY, "expected")
     vis = rho[(rho.scope == "tissue") & (rho.dimension == "visual")].set_index("participant").rho
     assert vis["A"] == pytest.approx(1) and vis["D"] == pytest.approx(-1)
-    mis = alignment.misalignment(wide, dimensions=["visual", "semantic", "embedding"])
+    mis = alignment.misalignment(wide, ["visual", "semantic", "embedding"], "expected")
     assert mis.set_index(["participant", "case_study"]).misaligned.groupby(
         level=0
     ).all().to_dict() == {"A": False, "B": False, "C": False, "D": True}
@@ -93,7 +96,7 @@ def test_task_dependence_table():
             "source": ["imagenet", "radimagenet"] * 4 + ["imagenet", "imagenet", "ecoset", None],
         }
     )
-    out = task.task_dependence(choices).set_index("analysis")
+    out = task.task_dependence(choices, CASES, SOURCES).set_index("analysis")
     assert out.loc["bowker", "n"] == 5 and out.loc["bowker", "n_changed"] == 4
     assert out.loc["share_changed", "estimate"] == pytest.approx(0.8)
     assert out.loc["mcnemar:imagenet|radimagenet", "estimate"] == pytest.approx(0.5)
@@ -112,7 +115,8 @@ def test_intuition_outcome_exact_permutation():
         ("B", "tissue", s): (1, 1, 1, 1, e)
         for s, e in zip(("imagenet", "radimagenet", "ecoset"), (3, 4, 5), strict=True)
     }
-    per, summary = outcome.intuition_outcome(wide_ratings(tidy(rows)), outcomes, n_boot=100)
+    per, summary = outcome.intuition_outcome(wide_ratings(tidy(rows)), outcomes, n_boot=100,
+                                         outcome="expected")
     per = per.set_index("participant")
     assert per.loc["A", "tau"] == pytest.approx(1) and per.loc["A", "p_exact"] == pytest.approx(
         1 / 6

@@ -10,6 +10,12 @@ import yaml
 from tlsurvey.cli import main
 from tlsurvey.models.tables import to_latex
 from tlsurvey.models.workflow import OUTPUTS, run
+from tlsurvey.study import Study
+
+
+@pytest.fixture(scope="module")
+def study(root):
+    return Study.from_instrument(yaml.safe_load((root / "config" / "instrument.yaml").read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +37,12 @@ def survey():
     return ratings, choices
 
 
-def test_run_writes_every_table(survey, tmp_path, root, caplog):
+def test_run_writes_every_table(survey, study, tmp_path, root, caplog):
     ratings, choices = survey
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())["models"]
     config["bootstrap"] = 200
     with caplog.at_level("INFO", logger="tlsurvey.models"):
-        written = run(ratings, choices, root / "config" / "outcomes.csv", tmp_path, config)
+        written = run(ratings, choices, study, root / "config" / "outcomes.csv", tmp_path, config)
     assert "dropped 2 of 120 rows" in caplog.text
     files = {f for step in OUTPUTS.values() for f in step}
     assert {p.name for p in written.values()} == files
@@ -54,17 +60,17 @@ def test_run_writes_every_table(survey, tmp_path, root, caplog):
     tex = (tmp_path / "coefficients.tex").read_text()
     assert r"\toprule" in tex and r"case\_studyxray" in tex
     again = tmp_path / "again"
-    run(ratings, choices, root / "config" / "outcomes.csv", again, config)
+    run(ratings, choices, study, root / "config" / "outcomes.csv", again, config)
     for file in files:  # deterministic
         assert (again / file).read_bytes() == (tmp_path / file).read_bytes(), file
 
 
-def test_failed_spec_is_reported_not_raised(survey, tmp_path, root):
+def test_failed_spec_is_reported_not_raised(survey, study, tmp_path, root):
     ratings, choices = survey
     bad = {
         "specs": [{"name": "bad", "formula": "expected ~ visual + (1 | a/b)", "family": "ordinal"}]
     }
-    run(ratings, choices, root / "config" / "outcomes.csv", tmp_path, bad)
+    run(ratings, choices, study, root / "config" / "outcomes.csv", tmp_path, bad)
     fits = pd.read_csv(tmp_path / "fit_stats.csv")
     assert not fits.loc[0, "converged"] and "nested" in fits.loc[0, "error"]
 

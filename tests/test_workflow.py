@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import snakemake
 
-from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES
+from tlsurvey.study import Study
 
 EXAMPLE = Path("data/raw/example")
 IDENTIFIER_COLUMNS = ["IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
@@ -65,7 +65,9 @@ def test_one_rating_row_per_participant_case_source_dimension(workflow_run, wave
     responses = pd.read_parquet(workflow_run / "results/ingest/responses.parquet")
     keys = ["participant", "case_study", "source", "dimension"]
     assert not ratings.duplicated(keys).any()
-    cells = len(CASE_STUDIES) * len(SOURCES) * len(DIMENSIONS)
+    study = Study.load(workflow_run / "results/ingest/study.json")
+    assert (len(study.case_studies), len(study.sources), len(study.dimensions)) == (2, 3, 5)
+    cells = len(study.case_studies) * len(study.sources) * len(study.dimensions)
     assert len(ratings) == len(responses) * cells
     for wave in waves:
         counts = truth(workflow_run, wave, "counts.json")

@@ -12,9 +12,9 @@ import pandas as pd
 from scipy import stats
 
 from tlsurvey import RESPONSE_COLUMNS
-from tlsurvey.config import load_yaml
-from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
 from tlsurvey.io import read_table, write_table
+from tlsurvey.study import Study
 
 POOLED = "all"
 
@@ -111,20 +111,28 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> pd.Series:
     )
 
 
+FACTOR_COLUMNS = ["wave", "factor", "n", "mean", "sd", "ci_low", "ci_high"]
+
+
 def factor_importance(factors: pd.DataFrame) -> pd.DataFrame:
-    """Mean importance (1-5) of each framework factor with a 95% CI, per wave."""
+    """Mean importance of each framework factor with a 95% CI, per wave (no rows when the
+    survey asked no factor questions)."""
+    if factors.empty:
+        return pd.DataFrame(columns=FACTOR_COLUMNS)
     table = by_wave(factors).groupby(["wave", "factor"])["value"].apply(mean_ci).unstack()
     table["n"] = table["n"].astype(int)
     return table.reset_index().sort_values(["wave", "factor"], ignore_index=True)
 
 
-def run(ingest_dir, out_dir, instruments=()) -> dict[str, Path]:
+def run(ingest_dir, out_dir, study=None) -> dict[str, Path]:
     """Compute every descriptive table from ``ingest_dir`` and write them to ``out_dir``;
-    ``instruments`` (instrument map paths) name the multi-select variables."""
+    ``study`` (a Study or the path of ``study.json``, default ``ingest_dir/study.json``)
+    names the multi-select variables."""
     ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
+    if not isinstance(study, Study):
+        study = Study.load(study or ingest_dir / "study.json")
     ratings = read_table(ingest_dir / "ratings.parquet")
-    multiple = {var: options for path in instruments
-                for var, options in multiple_choice_options(load_yaml(path)).items()}
+    multiple = study.multiple_choice
     tables = {
         "likert": likert_counts(ratings),
         "rating_summary": rating_summary(ratings),

@@ -6,7 +6,7 @@ rule descriptives:
         tables=expand(
             "results/ingest/{table}.parquet", table=["ratings", "responses", "choices", "factors"]
         ),
-        instruments=sorted({wave_cfg(wave)["instrument"] for wave in WAVES}),
+        study=f"results/ingest/{STUDY_FILE}",
     output:
         [reported(f"results/descriptives/{name}.csv", "Descriptives") for name in DESCRIPTIVES],
     params:

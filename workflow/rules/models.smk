@@ -5,12 +5,18 @@ docs/outputs/models.md. Likert outcomes use the CLMM (family: ordinal) by defaul
 mixed model is the sensitivity analysis (config["models"]["specs"]).
 """
 
+from tlsurvey.models.specs import model_specs
+
 MODELS_DIR = "results/models"
+STUDY_JSON = f"results/ingest/{STUDY_FILE}"
+# A spec naming a variable the study lacks fails here, before anything runs.
+model_specs(config.get("models"), STUDY, "config: models")
 
 
 rule models_fit:
     input:
         ratings="results/ingest/ratings.parquet",
+        study=STUDY_JSON,
     output:
         coefficients=reported(f"{MODELS_DIR}/coefficients.csv", "Models"),
         coefficients_tex=f"{MODELS_DIR}/coefficients.tex",
@@ -32,6 +38,7 @@ rule models_fit:
 rule models_alignment:
     input:
         ratings="results/ingest/ratings.parquet",
+        study=STUDY_JSON,
     output:
         rmcorr=reported(f"{MODELS_DIR}/alignment_rmcorr.csv", "Models"),
         rmcorr_tex=f"{MODELS_DIR}/alignment_rmcorr.tex",
@@ -53,6 +60,7 @@ rule models_alignment:
 rule models_task:
     input:
         choices="results/ingest/choices.parquet",
+        study=STUDY_JSON,
     output:
         task_dependence=reported(f"{MODELS_DIR}/task_dependence.csv", "Models"),
         task_dependence_tex=f"{MODELS_DIR}/task_dependence.tex",
@@ -71,7 +79,8 @@ rule models_task:
 rule models_outcome:
     input:
         ratings="results/ingest/ratings.parquet",
-        outcomes=config["outcomes"],
+        study=STUDY_JSON,
+        **({"outcomes": config["outcomes"]} if config.get("outcomes") else {}),
     output:
         participants=reported(f"{MODELS_DIR}/intuition_outcome.csv", "Models"),
         summary=reported(f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"),

@@ -20,6 +20,7 @@ REASONS = (
     "spam",
     "unfinished",
     "low_progress",
+    "blank",
     "speeder",
     "attention_check",
     "straightlining",
@@ -29,6 +30,7 @@ DEFAULTS = {
     "previews": True,
     "require_finished": True,
     "min_progress": 100,
+    "blank": True,
     "speeder_fraction": 0.3,
     "attention_checks": True,
     "straightlining": True,
@@ -67,6 +69,18 @@ def settings(cfg: dict | None) -> dict:
     return {**DEFAULTS, **(cfg or {})}
 
 
+def answered(mapped: Mapped) -> np.ndarray:
+    """Per response: True when at least one question (demographic, rating, choice, factor or
+    text; attention checks aside) has an answer."""
+    found = set(mapped.texts["row"])
+    for table, column in ((mapped.ratings, "value"), (mapped.choices, "source"),
+                          (mapped.factors, "value")):
+        found |= set(table.loc[table[column].notna(), "row"])
+    demographics = mapped.responses.drop(columns="row")
+    found |= set(mapped.responses.loc[demographics.notna().any(axis=1), "row"])
+    return mapped.meta["row"].isin(found).to_numpy()
+
+
 def flag(mapped: Mapped, cfg: dict) -> list[list[str]]:
     """All reasons (except ``duplicate``) excluding each response, in :data:`REASONS` order."""
     cfg = settings(cfg)
@@ -86,6 +100,8 @@ def flag(mapped: Mapped, cfg: dict) -> list[list[str]]:
     progress = meta["progress"].to_numpy(dtype=float)
     if cfg["min_progress"]:
         mark(~np.isnan(progress) & (progress < cfg["min_progress"]), "low_progress")
+    if cfg["blank"]:
+        mark(~answered(mapped), "blank")
     if cfg["speeder_fraction"]:
         duration = meta["duration_s"].to_numpy(dtype=float)
         valid = np.array([not r for r in reasons]) & ~np.isnan(duration)

@@ -8,20 +8,23 @@ import numpy as np
 import pandas as pd
 import pingouin
 
-from tlsurvey import SIMILARITY_DIMENSIONS
 from tlsurvey.models.stats import bootstrap_ci, complete, holm
 
 
 def _scopes(wide: pd.DataFrame):
-    for case in sorted(wide["case_study"].unique()):
+    """Each case study, then all pooled (only when there are several case studies)."""
+    cases = sorted(wide["case_study"].unique())
+    for case in cases:
         yield case, wide[wide["case_study"] == case]
-    yield "pooled", wide
+    if len(cases) > 1:
+        yield "pooled", wide
 
 
 def rm_corr_table(
-    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+    wide: pd.DataFrame, dimensions, outcome: str
 ) -> pd.DataFrame:
-    """Repeated-measures correlation of each similarity dimension with expected performance.
+    """Repeated-measures correlation of each similarity dimension with the outcome (expected
+    performance).
 
     One test per case study and pooled over case studies (participant as subject), Holm-adjusted
     over the whole family.
@@ -30,6 +33,10 @@ def rm_corr_table(
     ----------
     wide : pandas.DataFrame
         Output of :func:`tlsurvey.models.stats.wide_ratings`.
+    dimensions : sequence of str
+        The similarity dimensions.
+    outcome : str
+        The outcome dimension.
 
     Returns
     -------
@@ -78,12 +85,12 @@ def rm_corr_table(
 
 
 def participant_spearman(
-    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+    wide: pd.DataFrame, dimensions, outcome: str
 ) -> pd.DataFrame:
     """Per participant Spearman correlation between similarity and expected performance.
 
-    Computed across the three sources within each case study and across all six
-    case-study x source pairs (``pooled``). ``rho`` is NaN when either variable is constant.
+    Computed across the sources within each case study and across all case-study x source
+    pairs (``pooled``, with several case studies). ``rho`` is NaN when either variable is constant.
 
     Returns
     -------
@@ -121,7 +128,7 @@ def participant_spearman(
 
 
 def misalignment(
-    wide: pd.DataFrame, dimensions=SIMILARITY_DIMENSIONS, outcome: str = "expected"
+    wide: pd.DataFrame, dimensions, outcome: str
 ) -> pd.DataFrame:
     """Per participant and case study: is the most similar source not the one expected best?
 

@@ -11,7 +11,11 @@ import pandas as pd
 from scipy import stats
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.stats import bootstrap_ci, complete, holm, mc_pvalue
+from tlsurvey.models.stats import bootstrap_ci, complete, holm, mc_pvalue, skipped
+
+PER_COLUMNS = ["participant", "case_study", "n_sources", "tau", "p_exact"]
+SUMMARY_COLUMNS = ["scope", "n", "mean_tau", "ci_low", "ci_high", "share_positive", "p_exact",
+                   "p_method", "p_holm", "method"]
 
 
 def read_outcomes(path) -> pd.DataFrame:
@@ -47,7 +51,7 @@ def _null_taus(expected: tuple, auc: tuple) -> np.ndarray:
 
 
 def participant_tau(
-    wide: pd.DataFrame, outcomes: pd.DataFrame, outcome: str = "expected"
+    wide: pd.DataFrame, outcomes: pd.DataFrame, outcome: str
 ) -> pd.DataFrame:
     """Kendall's tau-b between each participant's expected performance and macro-AUC.
 
@@ -85,7 +89,7 @@ def participant_tau(
                 "_null": null,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[*PER_COLUMNS, "_null"])
 
 
 def mean_tau_p(
@@ -123,7 +127,8 @@ def mean_tau_p(
 
 
 def intuition_outcome(
-    wide: pd.DataFrame, outcomes: pd.DataFrame, n_boot: int = 2000, seed: int = 42
+    wide: pd.DataFrame, outcomes: pd.DataFrame, n_boot: int = 2000, seed: int = 42, *,
+    outcome: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per participant taus and a summary per case study and pooled.
 
@@ -138,7 +143,10 @@ def intuition_outcome(
         Per participant table and summary (scope, n, mean_tau, ci_low, ci_high, share_positive,
         p_exact, p_method, p_holm, method).
     """
-    per = participant_tau(wide, outcomes)
+    per = participant_tau(wide, outcomes, outcome)
+    if per.empty:
+        reason = "no benchmark outcome for the study's case studies and sources"
+        return skipped(PER_COLUMNS, reason), skipped(SUMMARY_COLUMNS, reason)
     rows = []
     groups = [(case, sub) for case, sub in per.groupby("case_study", sort=True)]
     for scope, sub in [*groups, ("pooled", per)]:

@@ -8,26 +8,27 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from tlsurvey import DIMENSIONS
 from tlsurvey.errors import InputError
 
 log = logging.getLogger("tlsurvey.models")
 KEYS = ["participant", "case_study", "source"]
 
 
-def wide_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+def wide_ratings(ratings: pd.DataFrame, dimensions=None) -> pd.DataFrame:
     """Pivot tidy ratings to one row per participant x case_study x source.
 
     Parameters
     ----------
     ratings : pandas.DataFrame
         Tidy ``ratings`` (participant, wave, case_study, source, dimension, value).
+    dimensions : sequence of str, optional
+        Column order (the study's dimensions); default: order of first appearance.
 
     Returns
     -------
     pandas.DataFrame
         Columns participant, wave, case_study, source and one float column per dimension
-        (visual, semantic, embedding, domain, expected; NaN where skipped).
+        (NaN where skipped).
     """
     missing = {"participant", "case_study", "source", "dimension", "value"} - set(ratings)
     if missing:
@@ -35,9 +36,15 @@ def wide_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
     index = KEYS + (["wave"] if "wave" in ratings else [])
     values = ratings.assign(value=ratings["value"].astype("Float64").astype(float))
     wide = values.groupby([*index, "dimension"], sort=True)["value"].first().unstack("dimension")
-    wide = wide.reindex(columns=[d for d in DIMENSIONS if d in wide.columns])
+    order = list(dimensions) if dimensions is not None else list(ratings["dimension"].unique())
+    wide = wide.reindex(columns=[d for d in order if d in wide.columns])
     wide.columns.name = None
     return wide.reset_index().sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+def skipped(columns, reason: str) -> pd.DataFrame:
+    """A one-row table stating why an analysis did not run (``note``; other columns NA)."""
+    return pd.DataFrame([{"note": reason}]).reindex(columns=[*columns, "note"])
 
 
 def complete(frame: pd.DataFrame, columns, what: str) -> pd.DataFrame:

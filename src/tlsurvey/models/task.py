@@ -1,4 +1,4 @@
-"""Task dependence: does the chosen source differ between the two case studies?"""
+"""Task dependence: does the chosen source differ between case studies (each pair)?"""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tlsurvey import CASE_STUDIES, SOURCES
-from tlsurvey.models.stats import holm, mc_pvalue, wilson_ci
+from tlsurvey.models.stats import holm, mc_pvalue, skipped, wilson_ci
 
 MAX_EXACT = 2_000_000  # enumerate the exact null when it has at most this many tables
+COLUMNS = ["case_studies", "analysis", "n", "n_changed", "n_other", "statistic", "dof", "p",
+           "p_exact", "estimate", "ci_low", "ci_high", "effect", "p_holm", "method"]
+CHOICE_COLUMNS = ["case_study_a", "case_study_b", "source_a", "source_b", "n"]
 
 
-def paired_choices(choices: pd.DataFrame, cases=CASE_STUDIES, sources=SOURCES) -> pd.DataFrame:
+def _pairs(choices: pd.DataFrame, cases) -> pd.DataFrame:
+    """Participant x case study choices, participants answering every case of ``cases``."""
+    wide = choices.pivot_table(index="participant", columns="case_study", values="source",
+                               aggfunc="first")
+    return wide.reindex(columns=list(cases)).dropna()
+
+
+def paired_choices(choices: pd.DataFrame, cases, sources) -> pd.DataFrame:
     """Square table of paired choices: rows = source chosen for ``cases[0]``, columns =
-    source for ``cases[1]``; participants with a missing choice in either case are dropped."""
-    wide = (
-        choices.pivot_table(
-            index="participant", columns="case_study", values="source", aggfunc="first"
-        )
-        .reindex(columns=list(cases))
-        .dropna()
-    )
+    source for ``cases[1]``; participants with a missing choice in either case, or a choice
+    outside ``sources`` (the other option), are dropped."""
+    wide = _pairs(choices, cases)
+    wide = wide[wide.isin(list(sources)).all(axis=1)]
     table = pd.crosstab(
         pd.Categorical(wide[cases[0]], categories=sources),
         pd.Categorical(wide[cases[1]], categories=sources),
@@ -96,10 +101,50 @@ def bowker_test(table, n_perm: int = 100_000, seed: int = 42) -> dict:
     }
 
 
-def task_dependence(
-    choices: pd.DataFrame, cases=CASE_STUDIES, sources=SOURCES, seed: int = 42
-) -> pd.DataFrame:
-    """Bowker symmetry tests, share changing choice, and pairwise exact McNemar tests.
+def choice_pairs(choices: pd.DataFrame, cases) -> pd.DataFrame:
+    """Counts of paired choices for every pair of case studies (in ``cases`` order), every
+    chosen value kept (the other option too): case_study_a, case_study_b, source_a, source_b,
+    n."""
+    parts = []
+    for a, b in itertools.combinations(list(cases), 2):
+        wide = _pairs(choices, [a, b])
+        counts = wide.groupby([a, b]).size().rename("n").reset_index()
+        parts.append(counts.rename(columns={a: "source_a", b: "source_b"}).assign(
+            case_study_a=a, case_study_b=b))
+    if not parts:
+        return pd.DataFrame(columns=CHOICE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)[CHOICE_COLUMNS]
+    return out.sort_values(CHOICE_COLUMNS[:4], ignore_index=True)
+
+
+def task_dependence(choices: pd.DataFrame, cases, sources, seed: int = 42) -> pd.DataFrame:
+    """Task dependence for every pair of case studies (``case_studies`` = ``a|b``), over the
+    participants choosing a listed source in both (``n_other``: those excluded for choosing
+    another option); one ``skipped`` row with the reason when there are fewer than two case
+    studies or sources.
+
+    See :func:`pair_dependence` for the rows of one pair.
+    """
+    cases, sources = list(cases), list(sources)
+    if len(cases) < 2 or len(sources) < 2:
+        return skipped(COLUMNS, f"task dependence needs at least two case studies and two "
+                       f"sources; the study has {len(cases)} and {len(sources)}").assign(
+            analysis="skipped")[[*COLUMNS, "note"]]
+    parts = []
+    for a, b in itertools.combinations(cases, 2):
+        answered = _pairs(choices, [a, b])
+        other = int((~answered.isin(sources).all(axis=1)).sum())
+        part = pair_dependence(choices, [a, b], sources, seed)
+        parts.append(part.assign(case_studies=f"{a}|{b}", n_other=other))
+    out = pd.concat(parts, ignore_index=True)
+    out["note"] = [f"{k} participants chose an option outside the listed sources and are "
+                   "excluded" if k else "" for k in out["n_other"]]
+    return out[[*COLUMNS, "note"]]
+
+
+def pair_dependence(choices: pd.DataFrame, cases, sources, seed: int = 42) -> pd.DataFrame:
+    """Bowker symmetry tests, share changing choice, and pairwise exact McNemar tests for the
+    two case studies ``cases``.
 
     Rows (``analysis``): ``bowker`` (chi-square p and exact p), ``share_changed`` (Wilson 95% CI),
     and ``mcnemar:<a>|<b>`` per source pair: exact binomial test of ``n_ab`` vs ``n_ba`` with

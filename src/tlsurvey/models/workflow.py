@@ -7,22 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey import SIMILARITY_DIMENSIONS
 from tlsurvey.io import read_table, write_table
 from tlsurvey.models import alignment, outcome, tables, task, waves
-from tlsurvey.models.stats import wide_ratings
+from tlsurvey.models.specs import model_specs
+from tlsurvey.models.stats import skipped, wide_ratings
+from tlsurvey.study import Study
 
 log = logging.getLogger("tlsurvey.models")
 
-DEFAULT_SPECS = [
-    {
-        "name": "expected_similarity_ordinal",
-        "family": "ordinal",
-        "link": "logit",
-        "formula": "expected ~ visual + semantic + embedding + domain + case_study "
-        "+ (1 | participant)",
-    },
-]
 # step -> {file: also write booktabs .tex}
 OUTPUTS = {
     "fits": {"coefficients.csv": True, "random_effects.csv": True, "fit_stats.csv": True},
@@ -112,28 +104,54 @@ def _write(step: str, tables_: dict, outdir) -> dict[str, Path]:
     return written
 
 
-def _wide(ratings) -> pd.DataFrame:
-    wide = wide_ratings(_load(ratings))
+def _study(study) -> Study:
+    return study if isinstance(study, Study) else Study.load(study)
+
+
+def _wide(ratings, study: Study) -> pd.DataFrame:
+    wide = wide_ratings(_load(ratings), study.dimension_ids)
     log.info("wide ratings: %d participant x case study x source rows", len(wide))
     return wide
 
 
-def run_fits(ratings, outdir, config: dict | None = None) -> dict[str, Path]:
-    """Fit ``config["specs"]`` to the wide ratings: coefficients, random_effects, fit_stats."""
-    specs = (config or {}).get("specs") or DEFAULT_SPECS
-    return _write("fits", fit_specs(_wide(ratings), specs), outdir)
+def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
+    """Fit the model specs (:func:`model_specs`) to the wide ratings: coefficients,
+    random_effects, fit_stats (a ``note`` row when there is no spec to fit)."""
+    study = _study(study)
+    specs = model_specs(config, study)
+    if not specs:
+        reason = "no model: the study has no outcome dimension or no similarity dimension"
+        log.info(reason)
+        out = {name: skipped(["model"], reason) for name in ("coefficients", "random_effects",
+                                                              "fit_stats")}
+        return _write("fits", out, outdir)
+    return _write("fits", fit_specs(_wide(ratings, study), specs), outdir)
 
 
-def run_alignment(ratings, outdir, config: dict | None = None) -> dict[str, Path]:
+def _no_outcome(study: Study) -> str | None:
+    """Why the similarity-vs-outcome analyses cannot run (None when they can)."""
+    if study.outcome is None:
+        return "the study has no outcome (expected performance) dimension"
+    if not study.similarity_dimensions:
+        return "the study has no similarity dimension"
+    return None
+
+
+def run_alignment(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
     """rmcorr table, per participant Spearman, misalignment and their bootstrap summary."""
-    config = config or {}
-    wide = _wide(ratings)
+    config, study = config or {}, _study(study)
+    reason = _no_outcome(study)
+    if reason:
+        log.info("alignment skipped: %s", reason)
+        return _write("alignment", {n.removesuffix(".csv"): skipped([], reason)
+                                    for n in OUTPUTS["alignment"]}, outdir)
+    wide, dims, target = _wide(ratings, study), study.similarity_dimensions, study.outcome
     out = {
-        "alignment_rmcorr": alignment.rm_corr_table(wide),
-        "alignment_participants": alignment.participant_spearman(wide),
-        "alignment_misalignment": alignment.misalignment(wide),
+        "alignment_rmcorr": alignment.rm_corr_table(wide, dims, target),
+        "alignment_participants": alignment.participant_spearman(wide, dims, target),
+        "alignment_misalignment": alignment.misalignment(wide, dims, target),
     }
-    by_dimension = {d: alignment.misalignment(wide, [d]) for d in SIMILARITY_DIMENSIONS}
+    by_dimension = {d: alignment.misalignment(wide, [d], target) for d in dims}
     out["alignment_summary"] = alignment.alignment_summary(
         out["alignment_participants"],
         out["alignment_misalignment"],
@@ -144,26 +162,34 @@ def run_alignment(ratings, outdir, config: dict | None = None) -> dict[str, Path
     return _write("alignment", out, outdir)
 
 
-def run_task(choices, outdir, config: dict | None = None) -> dict[str, Path]:
-    """Task dependence tests and the paired choice table."""
-    choices = _load(choices)
+def run_task(choices, study, outdir, config: dict | None = None) -> dict[str, Path]:
+    """Task dependence tests (listed sources only) and the paired choice counts (every option,
+    the other option included)."""
+    choices, study = _load(choices), _study(study)
     out = {
-        "task_dependence": task.task_dependence(choices, seed=int((config or {}).get("seed", 42))),
-        "task_choices": task.paired_choices(choices)
-        .reset_index()
-        .rename(columns={"tissue": "tissue_choice"}),
+        "task_dependence": task.task_dependence(choices, study.case_study_ids, study.source_ids,
+                                                seed=int((config or {}).get("seed", 42))),
+        "task_choices": task.choice_pairs(choices, study.case_study_ids),
     }
     return _write("task", out, outdir)
 
 
-def run_outcome(ratings, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
-    """Kendall's tau of expected performance vs benchmark macro-AUC, with exact p-values."""
-    config = config or {}
+def run_outcome(ratings, study, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
+    """Kendall's tau of expected performance vs the benchmark outcome, with exact p-values;
+    ``outcomes`` None (no benchmark file) or a study without an outcome dimension writes
+    tables that state the reason."""
+    config, study = config or {}, _study(study)
+    reason = _no_outcome(study) if outcomes is not None else "no benchmark outcomes file given"
+    if reason:
+        log.info("intuition vs outcome skipped: %s", reason)
+        return _write("outcome", {"intuition_outcome": skipped([], reason),
+                                  "intuition_outcome_summary": skipped([], reason)}, outdir)
     per, summary = outcome.intuition_outcome(
-        _wide(ratings),
+        _wide(ratings, study),
         _load(outcomes, outcome.read_outcomes),
         n_boot=int(config.get("bootstrap", 2000)),
         seed=int(config.get("seed", 42)),
+        outcome=study.outcome,
     )
     return _write(
         "outcome", {"intuition_outcome": per, "intuition_outcome_summary": summary}, outdir
@@ -182,15 +208,16 @@ def run_waves(ratings, choices, outdir, config: dict | None = None) -> dict[str,
     return _write("waves", out, outdir)
 
 
-def run(ratings, choices, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
+def run(ratings, choices, study, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
     """Run the whole models stage (see docs/outputs/models.md for the tables).
 
     Parameters
     ----------
     ratings, choices : path or pandas.DataFrame
         Tidy ``ratings`` and ``choices`` tables from ingest.
-    outcomes : path or pandas.DataFrame
-        Benchmark macro-AUC per source and case study (``config/outcomes.csv``).
+    study : Study or path of ``study.json``
+    outcomes : path or pandas.DataFrame or None
+        Benchmark macro-AUC per source and case study (``config/outcomes.csv``; None: none).
     outdir : path
         Output directory (``results/models``).
     config : dict
@@ -201,11 +228,11 @@ def run(ratings, choices, outcomes, outdir, config: dict | None = None) -> dict[
     dict
         Table name -> path written.
     """
-    ratings = _load(ratings)
+    ratings, study = _load(ratings), _study(study)
     return {
-        **run_fits(ratings, outdir, config),
-        **run_alignment(ratings, outdir, config),
-        **run_task(choices, outdir, config),
-        **run_outcome(ratings, outcomes, outdir, config),
+        **run_fits(ratings, study, outdir, config),
+        **run_alignment(ratings, study, outdir, config),
+        **run_task(choices, study, outdir, config),
+        **run_outcome(ratings, study, outcomes, outdir, config),
         **run_waves(ratings, choices, outdir, config),
     }

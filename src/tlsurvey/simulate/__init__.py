@@ -8,6 +8,10 @@
   ``term_senses.csv``, ``pii.csv``, ``effects.json``, ``counts.json``;
 - ``DIR/coders/W_coder_a.csv`` and ``W_coder_b.csv``: simulated human coder sheets.
 
+``tlsurvey simulate --design FILE ...`` simulates a survey of another design instead (its own
+case studies, sources, dimensions and scale lengths; see :mod:`tlsurvey.simulate.design`):
+a Qualtrics CSV, its instrument map and ``truth/W/`` (no coder sheets).
+
 The generative model is documented in :mod:`tlsurvey.simulate.survey`; for model checks,
 :func:`simulate_ratings` returns clean tidy ratings directly.
 """
@@ -79,9 +83,18 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--returning", type=int, default=0,
                         help="people who also took the wave simulated with --returning-seed")
     parser.add_argument("--returning-seed", type=int, default=None)
+    parser.add_argument("--design", help="design file (YAML): simulate a survey of that design")
     args = parser.parse_args(argv)
     if args.returning and args.returning_seed is None:
         parser.error("--returning needs --returning-seed")
+    if args.design:
+        if args.format != "qualtrics-csv" or args.returning:
+            parser.error("--design writes a Qualtrics CSV without returning participants")
+        from tlsurvey.simulate import design
+
+        paths = design.simulate(args.design, args.participants, args.seed, args.wave, args.out)
+        print(f"wrote {len(paths)} files under {args.out}")
+        return 0
     paths = simulate(args.participants, args.seed, args.wave, args.out, args.format,
                      args.anti_aligned_share, args.returning, args.returning_seed)
     print(f"wrote {len(paths)} files under {args.out}")
