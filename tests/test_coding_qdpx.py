@@ -366,3 +366,31 @@ def test_source_matched_by_name_when_description_lost(project, tmp_path, root):
     assert set(sheet["text_id"]) == set(texts["text_id"])
     assert set(read_qdpx(edited)["sources"]["text_id"]) == {
         t.replace(":", "_") for t in texts["text_id"]}
+
+
+def test_study_names_the_project_and_labels_sources(project, tmp_path, root):
+    from tlsurvey.coding.audit import render_audit
+    from tlsurvey.study import Level, Study
+
+    study = Study(title="Source survey", case_studies=(Level("xray", "Chest X-ray"),
+                                                       Level("tissue", "Histology")),
+                  sources=(Level("srcA", "Source A"), Level("srcB", "Source B")),
+                  other_choice=None, dimensions=(), scales={})
+    study.save(tmp_path / "study.json")
+    cb = root / "config/codebook.yaml"
+    pipeline.run_qdpx(project / "texts.parquet", project / "codes.parquet", cb,
+                      tmp_path / "p.qdpx", project / "responses.parquet",
+                      project / "choices.parquet", [project / "coders.csv"],
+                      study_path=tmp_path / "study.json")
+    doc = qde(tmp_path / "p.qdpx")
+    assert doc.get("name") == "Source survey"
+    values = {v.findtext("q:TextValue", namespaces=Q) for v in doc.iterfind(".//q:VariableValue",
+                                                                             Q)}
+    assert {"Source A", "Source B"} <= values and "srcA" not in values
+    page = render_audit(make_texts(), pd.read_parquet(project / "codes.parquet"),
+                        load_codebook(cb), choices=pd.read_parquet(project / "choices.parquet"),
+                        study=study)
+    assert "<title>Source survey: coding audit</title>" in page
+    assert 'data-facet="case" data-value="xray">Chest X-ray</button>' in page
+    assert page.index('data-value="xray">') < page.index('data-value="tissue">')  # study order
+    assert f'border:2px solid {study.color("srcB")}">Source B</span>' in page

@@ -100,6 +100,7 @@ rule coding_audit:
         codes=f"{CODING}/codes.parquet",
         codebook=config["codebook"],
         choices="results/ingest/choices.parquet",
+        study=f"results/ingest/{STUDY_FILE}",
         sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/audit.html", "Coding"),
@@ -122,6 +123,7 @@ rule coding_qdpx:
         codebook=config["codebook"],
         responses="results/ingest/responses.parquet",
         choices="results/ingest/choices.parquet",
+        study=f"results/ingest/{STUDY_FILE}",
         sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/project.qdpx", "Coding"),

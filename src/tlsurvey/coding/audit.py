@@ -199,7 +199,15 @@ def _degrees(row) -> str:
     return "disagreement " + ", ".join(parts) + split
 
 
-def _text_block(row, order: int, mine, human, codebook, degree, chosen) -> str:
+def _swatches(ids, study) -> str:
+    """Chosen sources as labels with their study colour."""
+    if not ids:
+        return "-"
+    return ", ".join(f'<span class="chip" style="border:2px solid {study.color(i)}">'
+                     f'{escape(study.label(i))}</span>' if study else escape(i) for i in ids)
+
+
+def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=None) -> str:
     text = str(row.text)
     pairs, spans = _pairs_and_spans(mine, human, text)
     chips = "".join(
@@ -219,7 +227,8 @@ def _text_block(row, order: int, mine, human, codebook, degree, chosen) -> str:
             f'data-chosen="{escape(" ".join(chosen))}" data-text-id="{escape(row.text_id)}" '
             f'data-pairs="{escape(json.dumps(pairs))}">'
             f'<div class="meta">{escape(str(row.text_id))} | wave {escape(str(row.wave))} | '
-            f'{escape(str(row.field))} {escape(case)} | chose {escape(", ".join(chosen) or "-")}'
+            f'{escape(str(row.field))} {escape(study.label(case) if study else case)} | '
+            f'chose {_swatches(chosen, study)}'
             f' | {escape(_degrees(degree))}{flag}</div>'
             f'<p>{_segments(text, spans)}</p><div>{chips}</div></article>')
 
@@ -236,14 +245,25 @@ def _chosen(texts: pd.DataFrame, choices: pd.DataFrame | None) -> dict:
             for r in texts.itertuples()}
 
 
+def _ordered(values, study, kind: str) -> list[str]:
+    """Distinct ``values`` in the study's order of case studies / choice options, else sorted."""
+    values = set(values)
+    order = list(study.case_study_ids if kind == "case" else study.choice_ids) if study else []
+    return [v for v in order if v in values] + sorted(values - set(order))
+
+
 def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
                  human: pd.DataFrame | None = None, choices: pd.DataFrame | None = None,
-                 title: str = "tlsurvey coding audit") -> str:
+                 study=None) -> str:
     """The audit page as one HTML string (no external resources).
 
     ``human`` is the coder-sheet table (text_id, coder, code, value, start, end), ``choices``
-    the ingest choices table (participant, case_study, source).
+    the ingest choices table (participant, case_study, source), ``study`` the
+    :class:`~tlsurvey.study.Study` giving labels and colours of case studies and sources.
     """
+    title = f"{study.title}: coding audit" if study else "Coding audit"
+    labels = {i: study.label(i) for i in (*study.case_study_ids, *study.choice_ids)} \
+        if study else {}
     texts = texts.sort_values("text_id", ignore_index=True)
     degrees = disagreement(human, codes)
     chosen = _chosen(texts, choices)
@@ -252,7 +272,7 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
     body = "\n".join(
         _text_block(r, i, by_text.get(r.text_id, codes.iloc[:0]), by_human.get(r.text_id),
                     codebook, degrees.loc[r.text_id] if r.text_id in degrees.index else None,
-                    chosen.get(r.text_id, []))
+                    chosen.get(r.text_id, []), study)
         for i, r in enumerate(texts.itertuples()))
     css = "".join(f".code-{c}{{background:{color(codebook, c)}80}}\n" for c in codebook)
     origins = sorted(set(codes["origin"]) | ({"human"} if by_human else set()))
@@ -263,8 +283,9 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
         _facet("code", "code", list(codebook), {c: s["label"] for c, s in codebook.items()}),
         _facet("origin", "origin", origins), _facet("coder", "coder", coders),
         _facet("type", "disagreement", kinds),
-        _facet("case", "case study", sorted(texts["case_study"].dropna().unique())),
-        _facet("chosen", "chosen source", sources)])
+        _facet("case", "case study", _ordered(texts["case_study"].dropna(), study, "case"),
+               labels),
+        _facet("chosen", "chosen source", _ordered(sources, study, "choice"), labels)])
     n_flag = int(degrees["flagged"].map(bool).sum())
     n_any = int((degrees[kinds].fillna(0) > 0).any(axis=1).sum())
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

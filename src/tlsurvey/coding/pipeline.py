@@ -122,13 +122,21 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     return table
 
 
+def _study(path):
+    from tlsurvey.study import Study
+
+    return Study.load(path) if path else None
+
+
 def run_audit(texts_path, codes_path, codebook_path, out_path, coder_paths=(), privacy=None,
-              choices_path=None) -> Path:
-    """audit.html: answers, every origin's codes, each coder's codes (sheets), chosen sources."""
+              choices_path=None, study_path=None) -> Path:
+    """audit.html: answers, every origin's codes, each coder's codes (sheets), chosen sources,
+    labels and colours from study.json."""
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
     choices = read_table(choices_path) if choices_path else None
-    page = render_audit(texts, read_table(codes_path), codebook, human, choices)
+    page = render_audit(texts, read_table(codes_path), codebook, human, choices,
+                        _study(study_path))
     return write_text(page, out_path)
 
 
@@ -137,7 +145,7 @@ def _groups(codebook_path) -> dict:
 
 
 def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=None,
-             choices_path=None, coder_paths=(), privacy=None) -> Path:
+             choices_path=None, coder_paths=(), privacy=None, study_path=None) -> Path:
     """project.qdpx: answers, automatic codes (codes.parquet), each coder's codes (sheets),
     participants with their variables (responses, choices)."""
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
@@ -145,7 +153,8 @@ def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=Non
               for name, p in (("responses", responses_path), ("choices", choices_path))}
     human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
     return write_qdpx(out_path, texts, read_table(codes_path), codebook,
-                      groups=_groups(codebook_path), human=human, **tables)
+                      groups=_groups(codebook_path), human=human, study=_study(study_path),
+                      **tables)
 
 
 def run_codebook(codebook_path, qdc_path, taguette_path) -> tuple[Path, Path]:

@@ -168,15 +168,19 @@ def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created:
 
 
 def project_xml(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, groups=None,
-                responses=None, choices=None, human=None, title="tlsurvey coding") -> bytes:
+                responses=None, choices=None, human=None, study=None) -> bytes:
     """The ``project.qde`` document (UTF-8 bytes); texts live in ``Sources/`` (see
     :func:`qdpx_bytes`).
 
     Answers are dated by their participant's start time (responses), everything else by
     :func:`~tlsurvey.coding.refi.timestamp` of all start times; ``human`` is the coder-sheet
-    table (one user per coder), ``codes`` gives the automatic origins' codes.
+    table (one user per coder), ``codes`` gives the automatic origins' codes; ``study`` (a
+    :class:`~tlsurvey.study.Study`) names the project and labels case studies and sources.
     """
     texts = texts.sort_values("text_id", ignore_index=True)
+    title = study.title if study else "tlsurvey coding"
+    if study is not None and choices is not None:
+        choices = choices.assign(source=choices["source"].map(study.label))
     starts = ({} if responses is None or "start" not in responses else
               responses.dropna(subset=["start"]).set_index("participant")["start"].astype(str)
               .to_dict())
