@@ -19,6 +19,7 @@ from tlsurvey.coding import pipeline
 from tlsurvey.coding.audit import disagreement
 from tlsurvey.coding.codebook import load_codebook
 from tlsurvey.coding.sheets import read_sheet
+from tlsurvey.io import write_table
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
@@ -88,7 +89,10 @@ def button(facet: str, value: str) -> str:
 def audit(project, root):  # noqa: F811
     codebook = load_codebook(root / "config/codebook.yaml")
     page = project / "audit.html"
-    pipeline.run_audit(project / "texts.parquet", project / "codes.parquet",
+    texts = make_texts().assign(language="en")
+    texts.loc[texts["text_id"] == "P3:considerations", "language"] = "de"
+    write_table(texts, project / "texts_language.parquet")
+    pipeline.run_audit(project / "texts_language.parquet", project / "codes.parquet",
                        root / "config/codebook.yaml", page, [project / "coders.csv"],
                        choices_path=project / "choices.parquet")
     codes = pd.read_parquet(project / "codes.parquet")
@@ -142,6 +146,10 @@ def test_audit_filters_by_clicking_and_keyboard(audit, tmp_path):
         page.click(button("chosen", "srcB"))  # P1 (xray) and P2 chose srcB
         assert page.visible() == ["P1:considerations", "P1:meaning_of_similar",
                                   "P2:rationale:xray"]
+        page.click("#reset")
+
+        page.click(button("language", "de"))
+        assert page.visible() == ["P3:considerations"]
         page.click("#reset")
 
         page.click("#search")

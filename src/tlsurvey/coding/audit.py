@@ -29,7 +29,7 @@ FLAG = 0.5
 NOT_COUNTED = {"human", "topic"}  # origins that are not automatic coders of single answers
 
 SCRIPT = r"""
-const facets = ['code', 'origin', 'coder', 'type', 'case', 'chosen'];
+const facets = ['code', 'origin', 'coder', 'type', 'case', 'chosen', 'language'];
 const chosen = Object.fromEntries(facets.map(f => [f, new Set()]));
 let onlyDisagreements = false;
 function matches(el) {
@@ -43,7 +43,8 @@ function matches(el) {
   const any = (facet, values) => !chosen[facet].size
     || values.some(v => chosen[facet].has(v));
   const words = s => s ? s.split(' ') : [];
-  if (!any('type', words(d.types)) || !any('case', [d.case]) || !any('chosen', words(d.chosen)))
+  if (!any('type', words(d.types)) || !any('case', [d.case]) || !any('chosen', words(d.chosen))
+      || !any('language', [d.language || '']))
     return false;
   if (onlyDisagreements && !d.types) return false;
   const q = document.getElementById('search').value.trim().toLowerCase();
@@ -215,6 +216,7 @@ def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=No
         f'{escape(c.code)} &larr; {escape(c.origin)}: {escape(str(c.source))}</span>'
         for c in mine.itertuples())
     case = row.case_study if isinstance(row.case_study, str) else ""
+    language = str(getattr(row, "language", "") or "")
     types = [] if degree is None else [t for t in degree.index
                                        if t not in ("split", "score", "flagged")
                                        and pd.notna(degree[t]) and degree[t] > 0]
@@ -224,11 +226,13 @@ def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=No
     return (f'<article class="text{" flag" if flagged else ""}" data-order="{order}" '
             f'data-score="{score:.6f}" data-flag="{int(bool(flagged))}" '
             f'data-types="{escape(" ".join(types))}" data-case="{escape(case)}" '
+            f'data-language="{escape(language)}" '
             f'data-chosen="{escape(" ".join(chosen))}" data-text-id="{escape(row.text_id)}" '
             f'data-pairs="{escape(json.dumps(pairs))}">'
             f'<div class="meta">{escape(str(row.text_id))} | wave {escape(str(row.wave))} | '
             f'{escape(str(row.field))} {escape(study.label(case) if study else case)} | '
             f'chose {_swatches(chosen, study)}'
+            f'{f" | language <b>{escape(language)}</b>" if language else ""}'
             f' | {escape(_degrees(degree))}{flag}</div>'
             f'<p>{_segments(text, spans)}</p><div>{chips}</div></article>')
 
@@ -285,7 +289,9 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
         _facet("type", "disagreement", kinds),
         _facet("case", "case study", _ordered(texts["case_study"].dropna(), study, "case"),
                labels),
-        _facet("chosen", "chosen source", _ordered(sources, study, "choice"), labels)])
+        _facet("chosen", "chosen source", _ordered(sources, study, "choice"), labels),
+        _facet("language", "language", sorted(texts["language"].dropna().astype(str).unique()))
+        if "language" in texts else ""])
     n_flag = int(degrees["flagged"].map(bool).sum())
     n_any = int((degrees[kinds].fillna(0) > 0).any(axis=1).sum())
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
