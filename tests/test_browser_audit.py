@@ -7,6 +7,7 @@ Skipped when chromium is not installed (``make browser`` installs it).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -175,6 +176,12 @@ def test_audit_filters_by_clicking_and_keyboard(audit, tmp_path):
     errors = [e for e in browser.events if e["method"] == "Runtime.exceptionThrown"
               or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
     assert not errors, errors
+
+
+def test_audit_page_loads_nothing_from_elsewhere(audit):
+    page = audit[0].read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)="(?!data:|#)', page)
+    assert "http://" not in page and "https://" not in page and "<link" not in page
 
 
 def test_disagreement_flags_only_substantial_splits():

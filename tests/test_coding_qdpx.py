@@ -394,3 +394,14 @@ def test_study_names_the_project_and_labels_sources(project, tmp_path, root):
     assert 'data-facet="case" data-value="xray">Chest X-ray</button>' in page
     assert page.index('data-value="xray">') < page.index('data-value="tissue">')  # study order
     assert f'border:2px solid {study.color("srcB")}">Source B</span>' in page
+
+
+def test_case_codings_are_not_codes(project, tmp_path, root):
+    def code_a_case(root_el, guid):  # NVivo codes text at a case with the case's GUID
+        case = root_el.find("q:Cases/q:Case", Q).get("guid")
+        _select(_source(root_el, "P1_rationale_tissue"), guid, _user(root_el, "a"), case, 0, 5)
+
+    edited = qualcoder_reexport(project / "project.qdpx", tmp_path / "case.qdpx", code_a_case)
+    codebook = load_codebook(root / "config/codebook.yaml")
+    plain = qualcoder_reexport(project / "project.qdpx", tmp_path / "plain.qdpx")
+    pd.testing.assert_frame_equal(qdpx_sheet(edited, codebook), qdpx_sheet(plain, codebook))

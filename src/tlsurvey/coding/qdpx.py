@@ -84,6 +84,8 @@ def _file_values(texts: pd.DataFrame, choices) -> pd.DataFrame:
 
 
 def _value(parent, name: str, value) -> None:
+    if pd.api.types.is_list_like(value):  # multi-select answers
+        value = "; ".join(map(str, value)) or None
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return
     vv = _el(parent, "VariableValue")
@@ -95,7 +97,7 @@ def _selections(texts: pd.DataFrame, codes: pd.DataFrame, human: pd.DataFrame | 
     """(text_id, user, code, start, end, label) of every coding, sorted and de-duplicated."""
     length = dict(zip(texts["text_id"], texts["text"].astype(str).str.len(), strict=True))
     rows = []
-    for c in codes[codes["origin"] != "human"].itertuples():
+    for c in codes[(codes["origin"] != "human") & codes["text_id"].map(length).gt(0)].itertuples():
         spans = json.loads(c.evidence) if c.origin != "topic" else []  # topics: whole answer
         user = AUTO_USER + c.origin
         rows += [(c.text_id, user, c.code, s["start"], s["end"], f"{c.origin}: {s['term_id']}")
@@ -270,6 +272,7 @@ def read_qdpx(path) -> dict:
             users = {u.get("guid"): u.get("name") or u.get("id") or u.get("guid")
                      for u in root.iterfind("q:Users/q:User", Q)}
             names = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", Q)}
+            cases = {c.get("guid") for c in root.iterfind("q:Cases/q:Case", Q)}
             sources, codings, by_guid = [], [], {}
             for source in root.iterfind("q:Sources/q:TextSource", Q):
                 text, text_id = _source_text(archive, source, path), _text_id(source)
@@ -283,6 +286,8 @@ def read_qdpx(path) -> dict:
                     for coding in sel.iterfind("q:Coding", Q):
                         user = coding.get("creatingUser") or sel.get("creatingUser")
                         ref = coding.find("q:CodeRef", Q).get("targetGUID")
+                        if ref in cases:  # NVivo: a case assigned to text, not a code
+                            continue
                         codings.append({"text_id": text_id, "user": users.get(user, "default"),
                                         "code": names.get(ref, ref), "start": start, "end": end})
     except (zipfile.BadZipFile, etree.XMLSyntaxError) as err:
