@@ -32,3 +32,5 @@ rule all:
         "results/coding/audit.html",
         "results/coding/project.qdpx",
         *CODING_VALIDATION,
+        "results/coding/codebook.qdc",
+        "results/coding/codebook_taguette.csv",

@@ -46,10 +46,10 @@ def outputs(tmp_path_factory, root):
                              semantic_path=semantic)
     pipeline.run_codes(t, m, cfg["codebook"], out, out / "topics.parquet",
                        out / "topic_info.csv", [sheet_path], semantic_path=semantic)
-    pipeline.run_audit(t, out / "codes.parquet", out / "disagreements.csv", cfg["codebook"],
-                       out / "audit.html")
+    pipeline.run_audit(t, out / "codes.parquet", cfg["codebook"], out / "audit.html",
+                       [sheet_path])
     pipeline.run_qdpx(t, out / "codes.parquet", cfg["codebook"], out / "project.qdpx",
-                      out / "responses.parquet")
+                      out / "responses.parquet", coder_paths=[sheet_path])
     return out
 
 
@@ -97,26 +97,28 @@ def test_audit_highlights_and_escapes(outputs):
     assert page.index("P1:rationale:tissue") < page.index("P3:considerations")  # disagreement first
 
 
-def test_qdpx_valid_and_round_trips(outputs, shared):
-    schema = etree.XMLSchema(etree.parse(str(shared / "reference/refi-qda/Project.xsd")))
+def test_qdpx_valid_and_round_trips(outputs, root):
+    schema = etree.XMLSchema(etree.parse(str(root / "tests/data/refi-qda/Project.xsd")))
     with zipfile.ZipFile(outputs / "project.qdpx") as archive:
         doc = etree.fromstring(archive.read("project.qde"))
     schema.assertValid(doc)
     assert doc.nsmap[None] == "urn:QDA-XML:project:1.0"
     back = read_qdpx(outputs / "project.qdpx")
     codes = pd.read_parquet(outputs / "codes.parquet")
-    spans = sorted((r.text_id, r.code, r.origin, s["start"], s["end"])
-                   for r in codes.itertuples() if r.origin != "topic"
+    spans = sorted((r.text_id, f"tlsurvey:{r.origin}", r.code, s["start"], s["end"])
+                   for r in codes.itertuples() if r.origin == "lexicon"
                    for s in json.loads(r.evidence))
-    got = back["codings"].query("start >= 0")
+    got = back["codings"].query("user == 'tlsurvey:lexicon'")
     assert sorted(map(tuple, got.to_numpy().tolist())) == spans
-    whole = back["codings"].query("start < 0")
-    expected = codes[(codes["origin"] == "topic") | (codes["evidence"] == "[]")]
-    assert sorted(zip(whole["text_id"], whole["code"], whole["origin"], strict=True)) == sorted(
-        zip(expected["text_id"], expected["code"], expected["origin"], strict=True))
+    length = back["sources"].set_index("text_id")["text"].str.len()
+    topics = back["codings"].query("user == 'tlsurvey:topic'")
+    assert len(topics) == (codes["origin"] == "topic").sum()
+    assert (topics["start"] == 0).all()
+    assert (topics["end"] == topics["text_id"].map(length)).all()
+    assert set(back["codings"]["user"]) >= {"a", "b", "tlsurvey:lexicon"}
     assert len(back["codes"]) == 14
     variables = {v.get("name") for v in doc.iter("{urn:QDA-XML:project:1.0}Variable")}
-    assert variables == {"wave", "role", "ml_years"}
+    assert variables == {"wave", "role", "ml_years", "field", "case_study"}
 
 
 def test_cli_runs_and_is_deterministic(outputs, root, tmp_path):

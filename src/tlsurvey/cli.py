@@ -19,6 +19,8 @@ COMMANDS = {
     "ingest": ("tlsurvey.ingest", "read exports through an instrument map into tidy tables"),
     "check-instrument": ("tlsurvey.ingest.check", "check an export against an instrument map"),
     "code": ("tlsurvey.coding", "code free-text answers (lexicon, topics, reliability, audit)"),
+    "import-coding": ("tlsurvey.coding.sheets",
+                      "read human codes back from a .qdpx coded in a QDA tool (coder sheet)"),
     "fit": ("tlsurvey.models.cli", "fit a mixed model given in lme4 formula syntax"),
 }
 

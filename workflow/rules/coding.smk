@@ -153,12 +153,16 @@ rule coding_audit:
     input:
         texts="results/ingest/texts.parquet",
         codes=f"{CODING}/codes.parquet",
-        disagreements=f"{CODING}/disagreements.csv",
         codebook=config["codebook"],
+        choices="results/ingest/choices.parquet",
+        study=f"results/ingest/{STUDY_FILE}",
+        sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/audit.html", "Coding"),
     params:
         code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/audit.log",
     conda:
@@ -173,13 +177,34 @@ rule coding_qdpx:
         codes=f"{CODING}/codes.parquet",
         codebook=config["codebook"],
         responses="results/ingest/responses.parquet",
+        choices="results/ingest/choices.parquet",
+        study=f"results/ingest/{STUDY_FILE}",
+        sheets=CODER_SHEETS,
     output:
         reported(f"{CODING}/project.qdpx", "Coding"),
     params:
         code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
     log:
         "logs/coding/qdpx.log",
     conda:
         "../../environment.yml"
     script:
         "../../scripts/coding_qdpx.py"
+
+
+rule coding_codebook:
+    input:
+        codebook=config["codebook"],
+    output:
+        qdc=reported(f"{CODING}/codebook.qdc", "Coding"),
+        taguette=reported(f"{CODING}/codebook_taguette.csv", "Coding"),
+    params:
+        code=CODE["coding"],
+    log:
+        "logs/coding/codebook.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/coding_codebook.py"

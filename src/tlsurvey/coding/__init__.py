@@ -30,8 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", default="config/codebook.yaml")
     p.add_argument("--lexicon", default="config/lexicon.yaml")
     p.add_argument("--out", default="results/coding", help="output directory")
-    p.add_argument("--coders", nargs="*", default=[], help="human coder sheets (CSV)")
+    p.add_argument("--coders", nargs="*", default=[],
+                   help="human coder sheets (CSV, or .qdpx exported by a QDA tool)")
     p.add_argument("--responses", help="responses.parquet (variables of QDPX cases)")
+    p.add_argument("--choices", help="choices.parquet (chosen sources in the QDPX and audit)")
+    p.add_argument("--study", help="study.json written by ingest (labels and colours)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--min-topic-size", type=int, default=5)
     p.add_argument("--embedding-cache", default="results/cache/embeddings")
@@ -65,9 +68,11 @@ def cli(argv=None) -> int:
                              privacy=privacy, semantic_path=semantic)
     pipeline.run_codes(args.texts, matches, args.codebook, out, topics, info, args.coders,
                        seed=args.seed, privacy=privacy, semantic_path=semantic)
-    pipeline.run_audit(args.texts, out / "codes.parquet", out / "disagreements.csv",
-                       args.codebook, out / "audit.html")
+    pipeline.run_audit(args.texts, out / "codes.parquet", args.codebook, out / "audit.html",
+                       args.coders, privacy, args.choices, args.study)
     pipeline.run_qdpx(args.texts, out / "codes.parquet", args.codebook, out / "project.qdpx",
-                      args.responses)
+                      args.responses, args.choices, args.coders, privacy=privacy,
+                      study_path=args.study)
+    pipeline.run_codebook(args.codebook, out / "codebook.qdc", out / "codebook_taguette.csv")
     print(f"coding outputs written to {out}")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey.coding import ambiguity, codes, reliability, semantic, sheets
+from tlsurvey.coding import ambiguity, codes, refi, reliability, semantic, sheets
 from tlsurvey.coding.audit import render_audit
 from tlsurvey.coding.codebook import load_codebook
 from tlsurvey.coding.lexicon import coded, load_lexicon, match_texts
@@ -23,8 +23,9 @@ from tlsurvey.coding.topics import (
     topic_codes,
     use_numba_cache,
 )
+from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
-from tlsurvey.io import read_table, write_table, write_text
+from tlsurvey.io import read_table, write_bytes, write_table, write_text
 from tlsurvey.provenance import embedding_provenance, package_versions
 
 log = logging.getLogger(__name__)
@@ -213,15 +214,43 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     return table
 
 
-def run_audit(texts_path, codes_path, disagreements_path, codebook_path, out_path) -> Path:
-    """audit.html."""
+def _study(path):
+    from tlsurvey.study import Study
+
+    return Study.load(path) if path else None
+
+
+def run_audit(texts_path, codes_path, codebook_path, out_path, coder_paths=(), privacy=None,
+              choices_path=None, study_path=None) -> Path:
+    """audit.html: answers, every origin's codes, each coder's codes (sheets), chosen sources,
+    labels and colours from study.json."""
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
-    page = render_audit(texts, read_table(codes_path), codebook, read_table(disagreements_path))
+    human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
+    choices = read_table(choices_path) if choices_path else None
+    page = render_audit(texts, read_table(codes_path), codebook, human, choices,
+                        _study(study_path))
     return write_text(page, out_path)
 
 
-def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=None) -> Path:
-    """project.qdpx."""
-    responses = read_table(responses_path) if responses_path else None
-    return write_qdpx(out_path, read_texts(texts_path), read_table(codes_path),
-                      load_codebook(codebook_path), responses)
+def _groups(codebook_path) -> dict:
+    return load_yaml(codebook_path, "codebook").get("groups", {})
+
+
+def run_qdpx(texts_path, codes_path, codebook_path, out_path, responses_path=None,
+             choices_path=None, coder_paths=(), privacy=None, study_path=None) -> Path:
+    """project.qdpx: answers, automatic codes (codes.parquet), each coder's codes (sheets),
+    participants with their variables (responses, choices)."""
+    texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
+    tables = {name: read_table(p) if p else None
+              for name, p in (("responses", responses_path), ("choices", choices_path))}
+    human = _sheets(coder_paths, codebook, texts, privacy) if coder_paths else None
+    return write_qdpx(out_path, texts, read_table(codes_path), codebook,
+                      groups=_groups(codebook_path), human=human, study=_study(study_path),
+                      **tables)
+
+
+def run_codebook(codebook_path, qdc_path, taguette_path) -> tuple[Path, Path]:
+    """codebook.qdc (REFI-QDA) and codebook_taguette.csv."""
+    codebook = load_codebook(codebook_path)
+    return (write_bytes(refi.codebook_qdc(codebook, _groups(codebook_path)), qdc_path),
+            write_text(refi.taguette_csv(codebook), taguette_path))
