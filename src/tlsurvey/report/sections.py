@@ -6,7 +6,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES, descriptives
-from tlsurvey.figures.theme import label
+from tlsurvey.figures.theme import readable as label
 from tlsurvey.report import text
 from tlsurvey.report.flow import flow_svg, steps
 
