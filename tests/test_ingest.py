@@ -302,6 +302,7 @@ def test_wave_roundtrip_through_files_is_identical(export, instrument, root, tmp
     result.write(tmp_path / "w1")
     direct = ingest.combine([result])
     via = ingest.combine([ingest.WaveResult.read(tmp_path / "w1")])
+    assert direct.pop("study") == via.pop("study") == result.study
     for name, frame in direct.items():
         pd.testing.assert_frame_equal(frame, via[name], check_dtype=True)
 
@@ -444,6 +445,7 @@ def test_outputs_are_byte_identical_across_runs(export, instrument, root, tmp_pa
         "flow.csv",
         "ratings.parquet",
         "responses.parquet",
+        "study.json",
         "texts.parquet",
     ]
     for name in names:

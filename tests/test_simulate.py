@@ -9,11 +9,10 @@ import pyreadstat
 import pytest
 import yaml
 
-from tlsurvey import FACTORS
 from tlsurvey.config import load_yaml
 from tlsurvey.simulate import FORMATS, cli, instrument, simulate, simulate_ratings
 from tlsurvey.simulate import text as phrases
-from tlsurvey.simulate.instrument import COLUMNS, QUALTRICS_META, RATING_KEYS, address
+from tlsurvey.simulate.instrument import COLUMNS, FACTORS, QUALTRICS_META, RATING_KEYS, address
 
 N, SEED, WAVE = 15, 1, "w1"
 

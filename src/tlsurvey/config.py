@@ -21,13 +21,24 @@ def schema(name: str) -> dict:
     return json.loads(text)
 
 
+def _schema_error(error, name: str, path) -> InputError:
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    return InputError(path, f"invalid {name} at {where}: {error.message}")
+
+
+def schema_errors(data, name: str, path) -> list[InputError]:
+    """Every violation of schema ``name`` by ``data``, one InputError each, in document order."""
+    validator = jsonschema.Draft202012Validator(schema(name))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_schema_error(e, name, path) for e in errors]
+
+
 def validate(data, name: str, path) -> dict:
     """Validate ``data`` against schema ``name``; raise a one-line InputError naming ``path``."""
     validator = jsonschema.Draft202012Validator(schema(name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise InputError(path, f"invalid {name} at {where}: {error.message}")
+        raise _schema_error(error, name, path)
     return data
 
 

@@ -4,17 +4,23 @@ Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wav
 are resolved there). Intermediate per-wave tables are already de-identified.
 """
 
+from tlsurvey.ingest import STUDY_FILE
 from tlsurvey.ingest import TABLES as INGEST_TABLES
+from tlsurvey.ingest import instrument_study
 from tlsurvey.ingest import wave_inputs as ingest_wave_inputs
 
-INGEST_WAVE_FILES = [*INGEST_TABLES, "screening"]
+INGEST_WAVE_FILES = [f"{name}.parquet" for name in [*INGEST_TABLES, "screening"]] + [STUDY_FILE]
+# The study described by the waves' instrument maps (checked here, at parse time); the rules
+# downstream read the same description from results/ingest/study.json.
+STUDY = instrument_study(list(dict.fromkeys(wave_cfg(wave)["instrument"] for wave in WAVES)))
 
 
 rule ingest_wave:
     input:
         unpack(lambda wc: ingest_wave_inputs(wave_cfg(wc.wave))),
     output:
-        **{name: f"results/ingest/waves/{{wave}}/{name}.parquet" for name in INGEST_WAVE_FILES},
+        **{name.split(".")[0]: f"results/ingest/waves/{{wave}}/{name}"
+           for name in INGEST_WAVE_FILES},
     params:
         code=CODE["ingest"],
         format=lambda wc: wave_cfg(wc.wave).get("format"),
@@ -31,11 +37,12 @@ rule ingest_wave:
 
 rule ingest_combine:
     input:
-        expand("results/ingest/waves/{wave}/{name}.parquet", wave=WAVES, name=INGEST_WAVE_FILES),
+        expand("results/ingest/waves/{wave}/{name}", wave=WAVES, name=INGEST_WAVE_FILES),
     output:
         **{name: f"results/ingest/{name}.parquet" for name in INGEST_TABLES},
         flow=reported("results/ingest/flow.csv", "Data and exclusions"),
         excluded=reported("results/ingest/excluded.csv", "Data and exclusions"),
+        study=f"results/ingest/{STUDY_FILE}",
     params:
         code=CODE["ingest"],
         waves=WAVES,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tlsurvey import RESPONSE_COLUMNS
-from tlsurvey.config import load_yaml
+from tlsurvey.config import load_yaml, schema_errors, validate
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import (
     REDACTIONS,
@@ -32,9 +32,10 @@ from tlsurvey.ingest.deidentify import (
 )
 from tlsurvey.ingest.exclusions import duplicates, flag, flow
 from tlsurvey.ingest.exclusions import settings as exclusion_settings
-from tlsurvey.ingest.mapping import check_instrument, map_export
+from tlsurvey.ingest.mapping import Problems, check_instrument, map_export
 from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export, syntax_file
 from tlsurvey.io import read_table, write_table
+from tlsurvey.study import Study
 
 __all__ = [
     "TABLES",
@@ -50,11 +51,15 @@ __all__ = [
     "cli",
     "wave_inputs",
     "exclusion_settings",
+    "load_instrument",
+    "instrument_study",
+    "STUDY_FILE",
 ]
 
 log = logging.getLogger("tlsurvey.ingest")
 
 TABLES = ("responses", "ratings", "choices", "factors", "texts")
+STUDY_FILE = "study.json"
 PRIVACY_DEFAULTS = {
     "salt_env": "TLSURVEY_SALT",
     "salt_file": ".tlsurvey_salt",
@@ -101,12 +106,15 @@ class WaveResult:
     wave: str
     tables: dict[str, pd.DataFrame]
     screening: pd.DataFrame
+    study: Study
 
     def write(self, out_dir) -> list[Path]:
-        """Write ``<out_dir>/<table>.parquet`` for each table and ``screening.parquet``."""
+        """Write ``<out_dir>/<table>.parquet`` for each table, ``screening.parquet`` and the
+        wave's ``study.json``."""
         out_dir = Path(out_dir)
         frames = {**self.tables, "screening": self.screening}
-        return [write_table(frame, out_dir / f"{name}.parquet") for name, frame in frames.items()]
+        paths = [write_table(frame, out_dir / f"{name}.parquet") for name, frame in frames.items()]
+        return [*paths, self.study.save(out_dir / STUDY_FILE)]
 
     @classmethod
     def read(cls, wave_dir) -> WaveResult:
@@ -115,18 +123,34 @@ class WaveResult:
         keys = read_table(wave_dir / "screening.parquet")
         tables = {name: read_table(wave_dir / f"{name}.parquet") for name in TABLES}
         wave = str(keys["wave"].iloc[0]) if len(keys) else wave_dir.name
-        return cls(wave, tables, keys)
+        return cls(wave, tables, keys, Study.load(wave_dir / STUDY_FILE))
 
 
 def _settings(privacy, exclusions):
     return {**PRIVACY_DEFAULTS, **(privacy or {})}, exclusion_settings(exclusions)
 
 
-def load_instrument(path) -> dict:
-    """Load and check an instrument map (schema plus cross-reference checks)."""
-    instrument = load_yaml(path, "instrument")
-    check_instrument(instrument, path)
+def load_instrument(path, problems: Problems | None = None) -> dict | None:
+    """Load and check an instrument map (schema, cross-references, study description).
+
+    With ``problems`` collecting, every problem is added there (None is returned when the map
+    breaks the schema); otherwise the first raises an InputError.
+    """
+    instrument = load_yaml(path)
+    errors = schema_errors(instrument, "instrument", path)
+    if errors and problems is None:
+        validate(instrument, "instrument", path)  # raises the most relevant schema error
+    for error in errors:
+        problems.add(error)
+    if errors:
+        return None
+    check_instrument(instrument, path, problems)
     return instrument
+
+
+def instrument_study(paths) -> Study:
+    """The study described by the instrument maps ``paths`` (one per wave), merged."""
+    return Study.merge([Study.from_instrument(load_instrument(p), p) for p in paths])
 
 
 def ingest_wave(
@@ -154,6 +178,7 @@ def ingest_wave(
     """
     privacy, exclusions = _settings(privacy, exclusions)
     instrument = load_instrument(instrument_path)
+    study = Study.from_instrument(instrument, instrument_path)
     salt = get_salt(privacy)
     raw = read_export(export_path, fmt)
     log.info(
@@ -222,7 +247,7 @@ def ingest_wave(
         tables[name] = frame.rename(columns={"row": "response_row"})[
             [*_COLUMNS[name], *extra, "response_row"]
         ].reset_index(drop=True)
-    return WaveResult(wave, tables, keys)
+    return WaveResult(wave, tables, keys, study)
 
 
 def wave_inputs(wave: dict) -> dict[str, str]:
@@ -255,7 +280,7 @@ def combine(
     Returns
     -------
     dict with the five tidy tables (analysed responses only, sorted by wave order, participant
-    and instrument order), ``flow`` and ``excluded``.
+    and instrument order), ``flow``, ``excluded`` and ``study`` (the waves' studies merged).
     """
     waves = [r.wave for r in results]
     if len(set(waves)) != len(waves):
@@ -290,6 +315,7 @@ def combine(
         drop=True
     )
     out["flow"] = flow(keys, waves)
+    out["study"] = Study.merge([r.study for r in results])
     total = out["flow"].query("wave == 'total'").set_index("step")["n"]
     log.info(
         "combined %d waves: %d raw, %d analysed, %d excluded (%d duplicates)",
@@ -302,13 +328,13 @@ def combine(
     return out
 
 
-def write_outputs(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
-    """Write the tidy tables as parquet and ``flow.csv``/``excluded.csv`` into ``out_dir``."""
+def write_outputs(tables: dict, out_dir) -> list[Path]:
+    """Write the tidy tables as parquet, ``flow.csv``/``excluded.csv`` and ``study.json``
+    into ``out_dir``."""
     out_dir = Path(out_dir)
     paths = [write_table(tables[name], out_dir / f"{name}.parquet") for name in TABLES]
-    return paths + [
-        write_table(tables[name], out_dir / f"{name}.csv") for name in ("flow", "excluded")
-    ]
+    paths += [write_table(tables[name], out_dir / f"{name}.csv") for name in ("flow", "excluded")]
+    return [*paths, tables["study"].save(out_dir / STUDY_FILE)]
 
 
 def run(

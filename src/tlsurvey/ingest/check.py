@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from tlsurvey.ingest.mapping import Problems, instrument_columns, map_export
+from tlsurvey.ingest.mapping import Problems, instrument_columns, map_export, scales_known
 from tlsurvey.ingest.readers import FORMATS, ROW_COLUMN, read_export
 
 
@@ -17,9 +17,11 @@ def check(export_path, instrument_path, fmt: str | None = None) -> tuple[list[st
     """Report lines and the list of InputErrors for an export read through an instrument."""
     from tlsurvey.ingest import load_instrument
 
-    instrument = load_instrument(instrument_path)
-    raw = read_export(export_path, fmt)
     problems = Problems(collect=True)
+    instrument = load_instrument(instrument_path, problems)
+    if instrument is None or not scales_known(instrument):  # nothing to map the export with
+        return [f"{instrument_path}: the instrument map must be fixed first"], problems.errors
+    raw = read_export(export_path, fmt)
     mapped = map_export(raw, instrument, problems)
     used = set(mapped.columns.values()) | {ROW_COLUMN}
     identifiers = {raw.resolve(name) for name in instrument.get("identifiers", [])} - {None}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.readers import RawExport, _norm
+from tlsurvey.study import Study
 
 MULTIPLE_SEPARATOR = "; "  # between the chosen options of a multi-select answer
 _FALSE = {"0", "false", "f", "no", "n", ""}
@@ -112,30 +113,44 @@ def instrument_columns(instrument: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-def check_instrument(instrument: dict, path) -> None:
-    """Consistency checks the JSON schema cannot express (scale names, unique rating cells)."""
+def scales_known(instrument: dict) -> bool:
+    """True when every item's scale is defined (mapping needs them)."""
+    scales = instrument.get("scales", {})
+    return all(item["scale"] in scales for section in ("demographics", "ratings", "factors")
+               for item in instrument.get(section, []) if "scale" in item)
+
+
+def check_instrument(instrument: dict, path, problems: Problems | None = None) -> None:
+    """Consistency checks the JSON schema cannot express (scale names, unique rating cells,
+    the study description); ``problems`` collects them all, else the first is raised."""
+    problems = problems or Problems()
     scales = instrument.get("scales", {})
     for section in ("demographics", "ratings", "factors"):
         for item in instrument.get(section, []):
             if "scale" in item and item["scale"] not in scales:
-                raise InputError(
-                    path, f"{section}: unknown scale {item['scale']!r}", column=item["column"]
-                )
+                problems.add(InputError(
+                    path, f"{section}: unknown scale {item['scale']!r}", column=item["column"]))
     for item in instrument.get("demographics", []):
         if bool(item.get("multiple")) != ("options" in item) or (item.get("multiple")
                                                                    and "scale" in item):
-            raise InputError(path, "demographics: a multi-select item needs `multiple: true` "
-                             "and `options`, and no scale", column=item["column"])
+            problems.add(InputError(path, "demographics: a multi-select item needs `multiple: "
+                                    "true` and `options`, and no scale", column=item["column"]))
     identifiers = set(instrument.get("identifiers", []))
     for section, column in instrument_columns(instrument):
         if section != "metadata" and column in identifiers:
-            raise InputError(path, f"{section}: identifier column would be kept", column=column)
+            problems.add(InputError(path, f"{section}: identifier column would be kept",
+                                    column=column))
     seen = set()
     for item in instrument["ratings"]:
         cell = (item["case_study"], item["source"], item["dimension"])
         if cell in seen:
-            raise InputError(path, f"ratings: {cell} mapped twice", column=item["column"])
+            problems.add(InputError(path, f"ratings: {cell} mapped twice", column=item["column"]))
         seen.add(cell)
+    if scales_known(instrument):
+        sink = [] if problems.collect else None
+        Study.from_instrument(instrument, path, sink)
+        for error in sink or []:
+            problems.add(error)
 
 
 def resolve_columns(raw: RawExport, instrument: dict, problems: Problems) -> dict[str, str]:

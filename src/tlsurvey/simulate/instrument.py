@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 import yaml
 
-from tlsurvey import CASE_STUDIES, CASE_STUDY_LABELS, DIMENSIONS, FACTORS, SOURCE_LABELS, SOURCES
+# The example study's vocabulary (only the simulator names it; the pipeline reads a Study).
+CASE_STUDIES = ("tissue", "xray")
+CASE_STUDY_LABELS = {"tissue": "CS-tissue", "xray": "CS-xray"}
+CASE_STUDY_DESCRIPTIONS = {"tissue": "H&E histology of colorectal tissue (CRC-VAL-HE-7K)",
+                           "xray": "Chest X-ray (CheXpert subset)"}
+SOURCES = ("imagenet", "radimagenet", "ecoset")
+SOURCE_LABELS = {"imagenet": "ImageNet-1K", "radimagenet": "RadImageNet", "ecoset": "Ecoset"}
+SIMILARITY_DIMENSIONS = ("visual", "semantic", "embedding", "domain")
+DIMENSIONS = (*SIMILARITY_DIMENSIONS, "expected")
+FACTORS = ("embedding_similarity", "visual_similarity", "domain_similarity", "robustness",
+           "fairness", "dataset_scale")
 
 SCALES = {
     "similarity": ["Not at all similar", "Slightly similar", "Moderately similar",
@@ -40,6 +50,11 @@ FACTOR_LABELS = {
     "fairness": "Fairness",
     "dataset_scale": "Dataset scale",
 }
+SHORT_DIMENSION_LABELS = {"visual": "Visual", "semantic": "Semantic", "embedding": "Embedding",
+                          "domain": "Domain", "expected": "Expected performance"}
+DEMOGRAPHIC_LABELS = {"role": "Role", "ml_years": "ML experience",
+                      "mi_years": "Medical-imaging experience",
+                      "tl_frequency": "Use of transfer learning"}
 LS_SOURCE = {"imagenet": "IN", "radimagenet": "RIN", "ecoset": "ECO"}
 LS_FACTOR = {"embedding_similarity": "embsim", "visual_similarity": "vissim",
              "domain_similarity": "domsim", "robustness": "robust", "fairness": "fair",
@@ -219,10 +234,26 @@ def _metadata(fmt: str) -> tuple[dict, list]:
     return meta, [names[k] for k in keys]
 
 
+def study_section() -> dict:
+    """The instrument map's ``study:`` section: labels, order, descriptions and roles."""
+    return {
+        "title": "How ML practitioners choose a source dataset for transfer learning",
+        "case_studies": [{"id": c, "label": CASE_STUDY_LABELS[c],
+                          "description": CASE_STUDY_DESCRIPTIONS[c]} for c in CASE_STUDIES],
+        "sources": [{"id": s, "label": SOURCE_LABELS[s]} for s in SOURCES],
+        "dimensions": [{"id": d, "label": SHORT_DIMENSION_LABELS[d],
+                        "role": "outcome" if d == "expected" else "similarity"}
+                       for d in DIMENSIONS],
+        "factors": [{"id": f, "label": FACTOR_LABELS[f]} for f in FACTORS],
+        "labels": DEMOGRAPHIC_LABELS,
+    }
+
+
 def instrument(fmt: str = "qualtrics-csv") -> dict:
     """The instrument map (as a dict) that reads the simulator's export in format ``fmt``."""
     meta, identifiers = _metadata(fmt)
-    doc = {"platform": PLATFORMS[fmt], "metadata": meta, "identifiers": identifiers,
+    doc = {"platform": PLATFORMS[fmt], "study": study_section(), "metadata": meta,
+           "identifiers": identifiers,
            "scales": {name: {label: i for i, label in enumerate(labels, start=1)}
                       for name, labels in SCALES.items()}}
     choice_labels = {SOURCE_LABELS[s]: s for s in SOURCES}

@@ -43,16 +43,20 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from tlsurvey import CASE_STUDIES, DIMENSIONS, SIMILARITY_DIMENSIONS, SOURCE_LABELS, SOURCES
 from tlsurvey.simulate import text
 from tlsurvey.simulate.instrument import (
     ATTENTION_EXPECTED,
     BY_KEY,
+    CASE_STUDIES,
     COLUMNS,
+    DIMENSIONS,
     META_KEYS,
     RATING_KEYS,
     ROLES,
     SCALES,
+    SIMILARITY_DIMENSIONS,
+    SOURCE_LABELS,
+    SOURCES,
     TEXT_KEYS,
 )
 

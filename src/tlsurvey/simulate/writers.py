@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from tlsurvey import SOURCES
 from tlsurvey.io import atomic_path, write_bytes, write_text
 from tlsurvey.simulate.instrument import (
     COLUMNS,
@@ -42,6 +41,7 @@ from tlsurvey.simulate.instrument import (
     LS_SOURCE,
     META_KEYS,
     QUALTRICS_META,
+    SOURCES,
     SPSS_NAMES,
     address,
 )
