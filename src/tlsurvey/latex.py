@@ -133,7 +133,8 @@ LAYOUTS: dict[str, list[Column]] = {
                       ("p_holm", "$p_{\\mathrm{Holm}}$", "p")],
     "waves_choices": [("case_study", "Case study", "id"), ("n", "$n$", "int"),
                       ("chi2", "$\\chi^2$", "num"), ("dof", "df", "int"),
-                      ("p_permutation", "$p$ (perm.)", "p"), ("p_holm", "$p_{\\mathrm{Holm}}$", "p"),
+                      ("p_permutation", "$p$ (perm.)", "p"),
+                      ("p_holm", "$p_{\\mathrm{Holm}}$", "p"),
                       ("cramers_v", "Cram\\'er's $V$", "num")],
 }
 # tables split into one float per value of this column (a narrow table per model family)

@@ -16,27 +16,27 @@ from tlsurvey.io import read_table
 from tlsurvey.study import Study
 
 FIGURES: dict[str, Callable] = {
-    "likert": lambda t: likert.likert(t["ratings"], t["study"]),
-    "demographics": lambda t: sample.demographics(t["responses"], t["study"]),
+    "likert": lambda t: likert.likert(t["ratings"], t.get("study")),
+    "demographics": lambda t: sample.demographics(t["responses"], t.get("study")),
     "similarity_expected": lambda t: relations.similarity_expected(
-        t["ratings"], t["study"], t.get("rmcorr")),
-    "coefficients": lambda t: models.coefficients(t["coefficients"], t["study"]),
-    "alignment": lambda t: relations.alignment(t["misalignment"], t["study"]),
+        t["ratings"], t.get("study"), t.get("rmcorr")),
+    "coefficients": lambda t: models.coefficients(t["coefficients"], t.get("study")),
+    "alignment": lambda t: relations.alignment(t["misalignment"], t.get("study")),
     "rho_distribution": lambda t: relations.rho_distribution(
-        t["participants"], t["study"], t.get("alignment_summary")),
-    "choices": lambda t: choices.choices(t["choices"], t["study"]),
-    "transitions": lambda t: choices.transitions(t["choices"], t["study"]),
+        t["participants"], t.get("study"), t.get("alignment_summary")),
+    "choices": lambda t: choices.choices(t["choices"], t.get("study")),
+    "transitions": lambda t: choices.transitions(t["choices"], t.get("study")),
     "code_frequency": lambda t: coding.code_frequency(
-        t["codes"], t["choices"], t.get("codebook"), t["study"]),
+        t["codes"], t["choices"], t.get("codebook"), t.get("study")),
     "code_families": lambda t: coding.code_families(
-        t["codes"], t["choices"], t.get("codebook"), t["study"]),
+        t["codes"], t["choices"], t.get("codebook"), t.get("study")),
     "code_cooccurrence": lambda t: coding.code_cooccurrence(t["codes"], t.get("codebook")),
-    "factors": lambda t: factors.factors(t["factors"], t["study"]),
+    "factors": lambda t: factors.factors(t["factors"], t.get("study")),
     "topics": lambda t: coding.topics(t["topic_info"], t.get("codebook")),
     "ambiguous_terms": lambda t: coding.ambiguous_terms(t["terms"], t.get("codebook")),
     "intuition_outcome": lambda t: relations.intuition_outcome(
-        t["ratings"], t["outcomes"], t["study"]),
-    "waves": lambda t: choices.waves(t["ratings"], t["choices"], t["study"]),
+        t["ratings"], t["outcomes"], t.get("study")),
+    "waves": lambda t: choices.waves(t["ratings"], t["choices"], t.get("study")),
 }
 
 

@@ -88,7 +88,7 @@ def transitions(choices: pd.DataFrame, study=None):
     if len(cases) < 2:
         return theme.message("Transitions need at least two case studies.")
     order = present(data["source"], study.choice_ids if study else ())
-    pairs = list(zip(cases, cases[1:]))
+    pairs = list(zip(cases, cases[1:], strict=False))
     tables = [transition_table(data, a, b).reindex(index=order, columns=order, fill_value=0)
               for a, b in pairs]
     n = int(tables[0].to_numpy().sum())

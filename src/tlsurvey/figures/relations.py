@@ -172,7 +172,8 @@ def alignment(misalignment: pd.DataFrame, study=None):
     return fig
 
 
-def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFrame | None = None):
+def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFrame | None = None,
+                     seed: int = 0):
     """Per-participant Spearman rho between each similarity dimension and the outcome over the
     sources, one point per participant (jittered strip), per case study; the black point and
     bar are the mean and its bootstrap 95% CI from the alignment summary (``mean_rho``).
@@ -192,10 +193,13 @@ def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFra
         means = summary[summary["measure"] == "mean_rho"].set_index(["scope", "dimension"])
     for ax, case in zip(axes[0], cases, strict=True):
         part = data[data["scope"] == case]
-        sns.stripplot(part, x="dimension", y="rho", order=dims, ax=ax, size=2.5, jitter=0.25,
-                      color=study.color(case) if study else theme.GREY, alpha=0.7, legend=False)
-        for coll, dim in zip(ax.collections, dims, strict=False):
-            coll.set_gid(f"rho/{case}/{dim}")
+        rng = np.random.default_rng(seed)
+        for k, dim in enumerate(dims):
+            points = part[part["dimension"] == dim]
+            x = k + rng.uniform(-0.25, 0.25, len(points))
+            sns.scatterplot(x=x, y=points["rho"].to_numpy(float), ax=ax, s=8, linewidth=0,
+                            color=study.color(case) if study else theme.GREY, alpha=0.7,
+                            legend=False, gid=f"rho/{case}/{dim}")
         for k, dim in enumerate(dims):
             if means is not None and (case, dim) in means.index:
                 row = means.loc[(case, dim)]
@@ -213,10 +217,13 @@ def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFra
     return fig
 
 
-def benchmark_note(outcomes: pd.DataFrame, case: str) -> str:
-    """Whether the benchmark's differences between sources in ``case`` are significant: needs
-    ``ci_low``/``ci_high`` columns; overlapping intervals are read as not significant."""
+def benchmark_note(outcomes: pd.DataFrame, case: str, sources=None) -> str:
+    """Whether the benchmark's differences between ``sources`` (all when None) in ``case`` are
+    significant: needs ``ci_low``/``ci_high`` columns; overlapping intervals are read as not
+    significant."""
     part = outcomes[outcomes["case_study"] == case]
+    if sources is not None:
+        part = part[part["source"].isin(list(sources))]
     if not {"ci_low", "ci_high"} <= set(part.columns) or part[["ci_low", "ci_high"]].isna().any(
             axis=None):
         return "benchmark CIs not given: significance of its differences unknown"
@@ -266,7 +273,8 @@ def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame, study=None,
         ax.set_xlim(lo - pad, hi + pad)
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.set_title(label(case))
-        ax.text(0.02, 0.02, benchmark_note(outcomes, case), transform=ax.transAxes, fontsize=5.5,
+        ax.text(0.02, 0.02, benchmark_note(outcomes, case, part["source"]),
+                transform=ax.transAxes, fontsize=5.5,
                 va="bottom", gid=f"note/{case}")
         ax.set_xlabel(f"Benchmark score ({score})")
     low, high = scale_limits(study, outcome, expected["value"])

@@ -13,6 +13,7 @@ from tlsurvey.io import write_table, write_text
 from tlsurvey.models.clmm import CLMMResult
 from tlsurvey.models.stats import holm
 
+
 def family_of(result) -> str:
     return "ordinal" if isinstance(result, CLMMResult) else "gaussian"
 
