@@ -13,11 +13,18 @@ def missing(x) -> bool:
 
 
 def num(x, digits: int = 2) -> str:
-    """``x`` rounded to ``digits`` decimals, with a true minus sign avoided (plain ``-``)."""
+    """``x`` rounded to ``digits`` decimals (plain ``-``); a non-zero value that would round to
+    zero keeps its sign and first significant digit (``-0.004``, not ``0.00``)."""
     if missing(x):
         return "NA"
-    text = f"{float(x):.{digits}f}"
-    return "0." + "0" * digits if text == "-0." + "0" * digits else text
+    return _keep_sign(float(x), f"{float(x):.{digits}f}")
+
+
+def _keep_sign(x: float, text: str) -> str:
+    """``text`` (``x`` rounded) with the first significant digit when rounding gave zero."""
+    if float(text) == 0:
+        return f"{x:.1g}" if x else text.removeprefix("-")
+    return text
 
 
 def pval(p) -> str:
@@ -61,8 +68,15 @@ def share(value, low=None, high=None) -> str:
 
 
 def share_ci(low, high) -> str:
-    """A confidence interval of a proportion as ``95% CI [20%, 52%]``."""
-    return f"95% CI [{100 * float(low):.0f}%, {100 * float(high):.0f}%]"
+    """A confidence interval of a proportion as ``95% CI [20%, 52%]`` (a bound below zero, as
+    bootstrap bounds can be, is written as it is: ``[-0.4%, 29%]``)."""
+    return f"95% CI [{percent(low)}, {percent(high)}]"
+
+
+def percent(x) -> str:
+    """A proportion as a whole-number percentage, keeping a sign that rounding would lose."""
+    value = 100 * float(x)
+    return _keep_sign(value, f"{value:.0f}") + "%"
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
