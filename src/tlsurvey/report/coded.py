@@ -25,6 +25,8 @@ def participant_codes(codes: pd.DataFrame) -> pd.DataFrame:
     every coder of the table gave it to the same text."""
     auto = codes[codes["origin"] != HUMAN].assign(rater=lambda d: d["origin"].astype(str))
     human = codes[codes["origin"] == HUMAN]
+    if "source" not in codes.columns:  # coders not recorded: one human column
+        human = human.assign(source=HUMAN)
     coders = sorted({c for s in human["source"].dropna().astype(str) for c in s.split(";") if c})
     rows = [auto[["participant", "wave", "text_id", "code", "rater"]]]
     if len(human):
@@ -74,7 +76,8 @@ def coded_shares(codes: pd.DataFrame, n_participants: int, codebook: Mapping | N
         if rater not in automatic:
             row.update({k: rel.get(key, {}).get(k) for k in ("kappa", "n_units")})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[by, "rater", "n", "share", "ci_low", "ci_high", "kappa",
+                                       "n_units"])
 
 
 def share_table(codes: pd.DataFrame, n_participants: int, codebook: Mapping | None,

@@ -59,7 +59,7 @@ def fmt_cell(value, digits: int | str) -> str:
     if text.missing(value):
         return "–"
     if digits == "p" and isinstance(value, float):
-        return text.pval(value).removeprefix("p = ").removeprefix("p ").replace(" ", "")
+        return latex.apa_p(value)
     if isinstance(value, float):
         return text.num(value, digits)
     return str(value)

@@ -17,13 +17,15 @@ def num(x, digits: int = 2) -> str:
     zero keeps its sign and first significant digit (``-0.004``, not ``0.00``)."""
     if missing(x):
         return "NA"
-    return _keep_sign(float(x), f"{float(x):.{digits}f}")
+    return _keep_sign(float(x), digits)
 
 
-def _keep_sign(x: float, text: str) -> str:
-    """``text`` (``x`` rounded) with the first significant digit when rounding gave zero."""
+def _keep_sign(x: float, digits: int) -> str:
+    """``x`` rounded to ``digits``; when that gives zero but ``x`` is not zero to one more
+    decimal, its first significant digit (``-0.004``); never ``-0.00``."""
+    text = f"{x:.{digits}f}"
     if float(text) == 0:
-        return f"{x:.1g}" if x else text.removeprefix("-")
+        return f"{x:.1g}" if abs(x) >= 0.5 * 10 ** -(digits + 1) else text.removeprefix("-")
     return text
 
 
@@ -75,8 +77,7 @@ def share_ci(low, high) -> str:
 
 def percent(x) -> str:
     """A proportion as a whole-number percentage, keeping a sign that rounding would lose."""
-    value = 100 * float(x)
-    return _keep_sign(value, f"{value:.0f}") + "%"
+    return _keep_sign(100 * float(x), 0) + "%"
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
