@@ -398,7 +398,8 @@ def test_quotes_per_family_are_short_and_scrubbed_text(tmp_path):
         "x" * 300 + " popular"]})
     codes = pd.DataFrame({"text_id": ["t1", "t2"], "participant": ["P1", "P2"],
                           "code": ["community_practice"] * 2, "origin": "lexicon",
-                          "evidence": ['[{"start": 22, "end": 30}]', '[{"start": 301, "end": 308}]']})
+                          "evidence": ['[{"start": 22, "end": 30}]',
+                                       '[{"start": 301, "end": 308}]']})
     found = coded.quotes(codes, texts, CODEBOOK, width=80)
     assert list(found["quote"]) == ["It is the standard default everyone uses!", "x" * 79 + "…"]
     assert set(found["family"]) == {"Community practice"}
