@@ -12,7 +12,7 @@ import yaml
 from markupsafe import escape
 from test_figures import CODEBOOK, STUDY, TERMS, all_tables, make_rmcorr
 
-from tlsurvey import descriptives
+from tlsurvey import descriptives, latex
 from tlsurvey.figures import FIGURES, theme
 from tlsurvey.io import write_table
 from tlsurvey.report import build_report, job_times, run_time_info, sections, text
@@ -223,7 +223,7 @@ def test_model_sentences_match_tables(tmp_path, ingest):
     coefs = all_tables()["coefficients"]
     row = coefs.query("model == 'expected_similarity_ordinal' and term == 'domain'").iloc[0]
     expected = text.stat("b", row.estimate, row.ci_low, row.ci_high, row.p)
-    assert f"domain: {expected}" in page and "1|2: b" not in page
+    assert f"Domain: {expected}" in page and "1 | 2: b" not in page
 
 
 def test_ambiguous_terms_sentence_and_quotes_escaped(tmp_path, ingest):
@@ -245,17 +245,33 @@ def test_workflow_report_matches_its_tables(workflow_run):
     coefs = pd.read_csv(results / "models/coefficients.csv")
     fixed = coefs.query("model == 'expected_similarity_ordinal' and kind == 'fixed'")
     assert len(fixed) == 5
+    study = Study.load(results / "ingest/study.json")
     for row in fixed.itertuples():
-        sentence = f"{row.term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}"
+        term = latex.term_label(row.term, theme.labeller(study))
+        sentence = f"{term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}"
         assert str(escape(sentence)) in page
     outcome = pd.read_csv(results / "models/intuition_outcome_summary.csv")
     for row in outcome.itertuples():
         assert text.stat("mean tau", row.mean_tau, row.ci_low, row.ci_high) in page
-    codes = pd.read_parquet(results / "coding/codes.parquet").query("code == 'fairness_ethics'")
+    codes = pd.read_parquet(results / "coding/codes.parquet")
     n = len(pd.read_parquet(results / "ingest/responses.parquet"))
-    for origin, by in [("lexicon", "by the lexicon"), ("human", "by at least one human coder")]:
-        k = codes.loc[codes["origin"] == origin, "participant"].nunique()
-        assert f"{k} of {n} participants ({text.pct(k, n)}) {by}" in page
+    found = findings_text(page)
+    ethics = codes[codes["code"] == "fairness_ethics"]
+    k = ethics.loc[ethics["origin"] == "lexicon", "participant"].nunique()
+    assert f"lexicon {k} ({text.pct(k, n)})" in found["ethics"]
+    both = ethics[(ethics["origin"] == "human") & (ethics["source"] == "coder_a;coder_b")]
+    assert f"both coders {both['participant'].nunique()}" in found["ethics"]
+    kappa = pd.read_csv(results / "coding/reliability.csv").query("code == 'fairness_ethics'")
+    assert f"kappa = {text.num(kappa['kappa'].iloc[0])}" in found["ethics"]
+    dep = pd.read_csv(results / "models/task_dependence.csv").set_index("analysis")
+    changed = dep.loc["share_changed"]
+    assert (f"{int(changed.n_changed)} of {int(changed.n)} participants "
+            f"({text.share(changed.estimate, changed.ci_low, changed.ci_high)})") in found["task"]
+    pooled = pd.read_csv(results / "models/intuition_outcome_summary.csv").query(
+        "scope == 'pooled'").iloc[0]
+    per = pd.read_csv(results / "models/intuition_outcome.csv")
+    assert (f"of {int(pooled.n)} participant x case-study pairs from "
+            f"{per['participant'].nunique()} participants") in found["outcome"]
     shift = pd.read_csv(results / "models/waves_ratings.csv")
     assert len(shift) == 30 and str(escape(sections.rating_shift_sentence(shift))) in page
     choices = pd.read_csv(results / "models/waves_choices.csv")
@@ -438,3 +454,28 @@ def test_bundle_links_audit_and_holds_tex_and_pdfs(tmp_path, ingest):
     tex = (bundle / "tables" / "coefficients.tex").read_text()
     assert "Case study: CS-xray" in tex and r"\toprule" in tex and "< .001" in tex
     assert sorted(p.name for p in (bundle / "figures").iterdir()) == sorted(p.name for p in pdfs)
+
+
+def test_snakemake_report_zip_holds_bundle_tex_and_pdf(workflow_run):
+    """`snakemake --report`: the bundle's report links its audit page beside it; the LaTeX
+    tables and the PDF figures are in the zip; figure items are labelled by name."""
+    import zipfile
+
+    from conftest import snakemake
+
+    report = workflow_run / "results/report.zip"
+    if not report.exists():
+        snakemake(workflow_run, "--report", "results/report.zip")
+    names = zipfile.ZipFile(report).namelist()
+    bundle = [n for n in names if "/bundle/" in n]
+    page = next(n for n in bundle if n.endswith("/bundle/report.html"))
+    audit = page.removesuffix("report.html") + "audit.html"
+    assert audit in names
+    html = zipfile.ZipFile(report).read(page).decode()
+    assert 'href="audit.html"' in html
+    assert any(n.endswith("/bundle/tables/coefficients.tex") for n in names)
+    assert any(n.endswith("/bundle/figures/alignment.pdf") for n in names)
+    assert any(n.endswith("/alignment.pdf") and "/bundle/" not in n for n in names)
+    data = zipfile.ZipFile(report).read(next(n for n in names if n.endswith("report.html")
+                                             and "/bundle/" not in n)).decode()
+    assert "<section" in data

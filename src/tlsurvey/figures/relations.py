@@ -42,7 +42,7 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
     ``rmcorr`` is written in each panel.
     """
     label = theme.labeller(study)
-    outcome = study.outcome if study is not None else "expected"
+    outcome = study.outcome if study is not None else None
     wide = wide_ratings(ratings)
     if outcome is None or outcome not in wide.columns:
         return theme.message("No outcome ratings to show.", width=theme.DOUBLE)
@@ -244,9 +244,11 @@ def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame, study=None,
     One point per source present in both tables, with ``gid`` ``"<case_study>/<source>"``.
     """
     label = theme.labeller(study)
-    outcome = study.outcome if study is not None else "expected"
+    outcome = study.outcome if study is not None else None
     score = pick(outcomes, "macro_auc", "score", "outcome")
     expected = ratings[ratings["dimension"] == outcome]
+    if expected.empty:
+        return theme.message("No outcome ratings to compare with the benchmark.")
     summary = expected.groupby(["case_study", "source"])["value"].apply(mean_ci).unstack()
     bench = outcomes.rename(columns={"ci_low": "bench_low", "ci_high": "bench_high"})
     data = summary.reset_index().merge(bench, on=["case_study", "source"])

@@ -272,9 +272,10 @@ def coefficient_sentences(coefs: pd.DataFrame) -> list[str]:
     out = []
     for model, part in fixed.groupby("model", sort=False):
         terms = "; ".join(
-            f"{r['term']}: " + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
+            f"{latex.term_label(r['term'], label)}: "
+            + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
             for _, r in part.iterrows())
-        out.append(f"{model}: {terms}.")
+        out.append(f"{latex.readable(model)}: {terms}.")
     return out
 
 
