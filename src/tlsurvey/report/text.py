@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 
+from tlsurvey.latex import apa_p
+
 
 def missing(x) -> bool:
     """True for None, NaN and pandas NA."""
@@ -33,14 +35,8 @@ def pval(p) -> str:
     """APA p value: ``p = .21``, ``p = .048``, ``p < .001`` (no leading zero)."""
     if missing(p):
         return "p = NA"
-    p = float(p)
-    if p < 0.001:
-        return "p < .001"
-    digits = 3 if p < 0.1 else 2
-    text = f"{p:.{digits}f}"
-    if text.startswith("1"):
-        return "p > .99"
-    return "p = " + text[1:]
+    value = apa_p(p)
+    return f"p {value}" if value[0] in "<>" else f"p = {value}"
 
 
 def ci(low, high, digits: int = 2, level: int = 95) -> str:
