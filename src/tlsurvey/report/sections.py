@@ -134,7 +134,8 @@ def pooled(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return df[df["wave"].astype(str) == POOLED].drop(columns="wave")
 
 
-def relabel(df: pd.DataFrame, columns=("case_study", "source", "dimension", "factor")):
+def relabel(df: pd.DataFrame,
+            columns=("case_study", "source", "dimension", "factor", "variable", "scope")):
     """Copy of ``df`` with canonical ids replaced by display labels."""
     out = df.copy()
     for col in columns:
@@ -184,7 +185,7 @@ def sample_section(inp) -> list[dict]:
     if demo is None:
         demo = pooled(descriptives.demographics(responses))
     return [sentence, figure(inp, "demographics"),
-            table(demo, "Demographics (all waves)", digits=1)]
+            table(relabel(demo), "Demographics (all waves)", digits=1)]
 
 
 def ratings_section(inp) -> list[dict]:
