@@ -1,14 +1,19 @@
-"""Rule report: write results/report/report.html with tlsurvey.report.build_report."""
+"""Rule report: write results/report/report.html and the bundle with tlsurvey.report."""
 
 from pathlib import Path
 
 from tlsurvey.logs import setup
-from tlsurvey.report import build_report, job_times
+from tlsurvey.report import build_bundle, build_report, job_times
 
 log = setup(snakemake.log[0])
-tables = {k: v for k, v in snakemake.input.items() if k not in {"figures", "captions"}}
+lists = {"figures", "captions", "pdfs"}
+tables = {k: v for k, v in snakemake.input.items() if k not in lists}
 figures = {Path(p).stem: p for p in snakemake.input.figures}
 captions = {Path(p).stem: p for p in snakemake.input.captions}
-out = build_report(tables, snakemake.output[0], figures, captions, config=snakemake.config,
-                   times=job_times(exclude=[snakemake.rule]))
+times = job_times(exclude=[snakemake.rule])
+out = build_report(tables, snakemake.output.html, figures, captions, config=snakemake.config,
+                   times=times)
 log.info("wrote %s", out)
+bundle = build_bundle(tables, snakemake.output.bundle, figures, captions, snakemake.input.pdfs,
+                      snakemake.params.tex, config=snakemake.config, times=times)
+log.info("wrote %s", bundle)

@@ -6,6 +6,7 @@ exception occurs. Skipped when chromium is not installed (``make browser`` insta
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import select
@@ -104,8 +105,21 @@ class Browser:
         os.close(self.from_chrome)
 
 
-def render(page: Path, profile: Path) -> tuple[list[dict], list[str]]:
-    """Load ``page``; return its images and the console errors / exceptions it produced."""
+# A4 (210 mm) minus the report's 14 mm print margins each side, in CSS pixels (96 per inch)
+A4_CONTENT_PX = round((210 - 2 * 14) / 25.4 * 96)
+# Tables or figures wider than their page, or cells cut off (content wider than the cell)
+CLIPPED = ("JSON.stringify(Array.from(document.querySelectorAll('table, figure img')).filter("
+           "e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 "
+           "|| e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.alt || e.tagName))")
+
+
+def render(page: Path, profile: Path, print_a4: bool = False) -> tuple[list[dict], list[str]]:
+    """Load ``page``; return its images and the console errors / exceptions it produced.
+
+    With ``print_a4`` the page is laid out with print CSS at the width of an A4 page's
+    content, and ``render.clipped`` / ``render.pdf`` receive the clipped elements and the
+    printed PDF bytes.
+    """
     browser = Browser(profile)
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -113,11 +127,23 @@ def render(page: Path, profile: Path) -> tuple[list[dict], list[str]]:
             "sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             browser.send(f"{domain}.enable", session=session)
+        if print_a4:
+            browser.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            browser.send("Emulation.setDeviceMetricsOverride", {
+                "width": A4_CONTENT_PX, "height": 1000, "deviceScaleFactor": 1,
+                "mobile": False}, session=session)
         browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired")
         result = browser.send("Runtime.evaluate", {"expression": IMAGES, "returnByValue": True},
                               session=session)
         images = json.loads(result["result"]["value"])
+        if print_a4:
+            clipped = browser.send("Runtime.evaluate", {"expression": CLIPPED,
+                                                        "returnByValue": True}, session=session)
+            render.clipped = json.loads(clipped["result"]["value"])
+            pdf = browser.send("Page.printToPDF", {"preferCSSPageSize": True},
+                               session=session, timeout=120)
+            render.pdf = base64.b64decode(pdf["data"])
     finally:
         browser.close()
     errors = []
@@ -144,6 +170,34 @@ def check(page: Path, profile: Path, min_images: int = 0):
 def test_synthetic_report_renders(tmp_path, ingest):  # noqa: F811
     build(tmp_path, *ingest)
     check(tmp_path / "report" / "report.html", tmp_path / "profile", min_images=1)
+
+
+def print_check(page: Path, profile: Path) -> bytes:
+    """Lay ``page`` out for A4 print: no table or figure clipped; returns the printed PDF."""
+    render(page, profile, print_a4=True)
+    assert not render.clipped, f"clipped at A4 print width in {page}: {render.clipped}"
+    assert render.pdf.startswith(b"%PDF")
+    return render.pdf
+
+
+def test_synthetic_report_prints_to_a4_without_clipping(tmp_path, ingest):  # noqa: F811
+    build(tmp_path, *ingest)
+    pdf = print_check(tmp_path / "report" / "report.html", tmp_path / "profile")
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") > 5  # sections break pages
+
+
+def test_clipped_table_is_detected(tmp_path):
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td>{'x' * 60}{i}</td>" for i in range(8))
+    page.write_text('<!DOCTYPE html><html><head><link rel="icon" href="data:,"><style>'
+                    "td { white-space: nowrap; }</style></head><body><div style='overflow:hidden'>"
+                    f"<table id='wide'><tr>{cells}</tr></table></div></body></html>")
+    render(page, tmp_path / "profile", print_a4=True)
+    assert render.clipped == ["wide"]
+
+
+def test_workflow_report_prints_to_a4_without_clipping(workflow_run, tmp_path):
+    print_check(workflow_run / "results/report/report.html", tmp_path / "profile")
 
 
 def test_broken_image_is_detected(tmp_path):

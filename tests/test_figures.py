@@ -7,11 +7,11 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from PIL import Image
 
-from tlsurvey import CASE_STUDIES, DIMENSIONS, FACTORS, SOURCES
 from tlsurvey.figures import FIGURES, likert, theme
+from tlsurvey.simulate.instrument import CASE_STUDIES, DIMENSIONS, FACTORS, SOURCES
+from tlsurvey.study import Demographic, Dimension, Level, Scale, Study
 
 SIMILARITY = ["Not at all similar", "Slightly similar", "Moderately similar", "Very similar",
               "Extremely similar"]
@@ -24,6 +24,24 @@ INSTRUMENT = {
                 for d in DIMENSIONS],
     "demographics": [{"variable": "role"}, {"variable": "ml_years", "scale": "years"}],
 }
+YEARS = ["<1", "1-2", "3-5", "6-10", ">10"]
+STUDY = Study(
+    title="Test survey",
+    case_studies=tuple(Level(c, f"CS-{c}") for c in CASE_STUDIES),
+    sources=tuple(Level(s, s.upper()) for s in SOURCES),
+    other_choice=None,
+    dimensions=tuple(Dimension(d, "Expected performance" if d == "expected" else d.title(),
+                               "outcome" if d == "expected" else "similarity",
+                               "performance" if d == "expected" else "similarity")
+                     for d in DIMENSIONS),
+    scales={"similarity": Scale("similarity", (1, 2, 3, 4, 5), tuple(SIMILARITY)),
+            "performance": Scale("performance", (1, 2, 3, 4, 5), tuple(PERFORMANCE)),
+            "importance": Scale("importance", (1, 2, 3, 4, 5), tuple("abcde")),
+            "years": Scale("years", (1, 2, 3, 4, 5), tuple(YEARS))},
+    factors=tuple(Level(f, f) for f in FACTORS), factor_scale="importance",
+    demographics=(Demographic("role", "Role"),
+                  Demographic("ml_years", "ML experience", "years", tuple(YEARS))),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -99,10 +117,14 @@ def gids(fig) -> list[str]:
 
 def test_likert_one_bar_group_per_case_source_dimension():
     ratings = make_ratings()
-    fig = likert.likert(ratings, likert.scales_from_instrument(INSTRUMENT))
+    fig = likert.likert(ratings, STUDY)
     groups = {g.rsplit("/", 1)[0] for g in gids(fig)}
     assert groups == {f"{c}/{s}/{d}" for c in CASE_STUDIES for s in SOURCES for d in DIMENSIONS}
     assert len(gids(fig)) == len(groups) * 5  # five levels per bar
+    n = {t.get_gid(): t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid()}
+    answered = ratings.dropna(subset=["value"]).query(
+        "case_study == 'xray' and source == 'ecoset' and dimension == 'visual'")
+    assert n["n/xray/ecoset/visual"] == f"n = {len(answered)}"
     assert len([ax for ax in fig.axes if ax.patches]) == len(CASE_STUDIES) * len(DIMENSIONS)
     legend_titles = {leg.get_title().get_text() for leg in fig.legends}
     assert legend_titles == {"Similarity", "Expected performance"}
@@ -112,7 +134,7 @@ def test_likert_one_bar_group_per_case_source_dimension():
 
 def test_likert_neutral_level_centred_and_shares_sum_to_100():
     ratings = make_ratings()
-    fig = likert.likert(ratings, likert.scales_from_instrument(INSTRUMENT))
+    fig = likert.likert(ratings, STUDY)
     bars = {p.get_gid(): p for ax in fig.axes for p in ax.patches if p.get_gid()}
     for c in CASE_STUDIES:
         neutral = bars[f"{c}/imagenet/visual/3"]
@@ -153,7 +175,12 @@ def test_registry_covers_every_caption(root):
 
 CODES = ["community_practice", "dataset_size", "visual_similarity", "domain_similarity",
          "embedding_similarity", "task_dependence"]
-CODEBOOK = {"codes": {c: {"label": theme.label(c)} for c in CODES}}
+GROUPS = {"community_practice": "practice", "dataset_size": "dataset",
+          "task_dependence": "task"}
+CODEBOOK = {"groups": {"practice": "Community practice", "dataset": "Dataset properties",
+                       "similarity": "Perceived similarity", "task": "Task"},
+            "codes": {c: {"label": theme.readable(c), "group": GROUPS.get(c, "similarity")}
+                      for c in CODES}}
 
 
 def make_codes(n=12, waves=("wave1",), seed=0) -> pd.DataFrame:
@@ -200,6 +227,23 @@ def make_alignment(n=12) -> pd.DataFrame:
     return df
 
 
+def make_rho(n=12) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    rows = [(p, scope, d, 3, float(rng.choice([-1, -0.5, 0, 0.5, 1, np.nan])))
+            for p in participants(n, "wave1") for scope in [*CASE_STUDIES, "pooled"]
+            for d in DIMENSIONS[:-1]]
+    return pd.DataFrame(rows, columns=["participant", "scope", "dimension", "n", "rho"])
+
+
+def make_rho_summary() -> pd.DataFrame:
+    rho = make_rho().dropna(subset=["rho"])
+    means = rho.groupby(["scope", "dimension"])["rho"].agg(["mean", "size"]).reset_index()
+    return pd.DataFrame({"measure": "mean_rho", "scope": means["scope"],
+                         "dimension": means["dimension"], "n": means["size"],
+                         "estimate": means["mean"], "ci_low": means["mean"] - 0.2,
+                         "ci_high": means["mean"] + 0.2})
+
+
 OUTCOMES = pd.DataFrame({
     "source": ["imagenet", "radimagenet", "ecoset", "random"] * 2,
     "case_study": ["tissue"] * 4 + ["xray"] * 4,
@@ -226,7 +270,8 @@ def all_tables(waves=("wave1", "wave2")) -> dict:
     choices = make_choices(waves=waves)
     return {"ratings": ratings, "instrument": INSTRUMENT, "responses": make_responses(waves=waves),
             "rmcorr": make_rmcorr(), "coefficients": make_coefficients(),
-            "misalignment": make_alignment(), "choices": choices,
+            "misalignment": make_alignment(), "choices": choices, "study": STUDY,
+            "participants": make_rho(), "alignment_summary": make_rho_summary(),
             "codes": make_codes(waves=waves), "codebook": CODEBOOK,
             "factors": make_factors(waves=waves), "topic_info": TOPIC_INFO, "terms": TERMS,
             "outcomes": OUTCOMES}
@@ -266,9 +311,7 @@ def test_make_reads_files_and_writes_png_pdf(tmp_path, tables):
     from tlsurvey.io import write_table
 
     ratings = write_table(tables["ratings"], tmp_path / "ratings.parquet")
-    instrument = tmp_path / "instrument.yaml"
-    instrument.write_text(yaml.safe_dump(INSTRUMENT))
-    inputs = {"ratings": ratings, "instrument": instrument}
+    inputs = {"ratings": ratings, "study": STUDY.save(tmp_path / "study.json")}
     paths = make("likert", inputs, tmp_path / "f" / "likert")
     assert [p.name for p in paths] == ["likert.png", "likert.pdf"]
     assert all(p.stat().st_size for p in paths)
@@ -277,7 +320,7 @@ def test_make_reads_files_and_writes_png_pdf(tmp_path, tables):
 def test_demographics_bars_equal_counts(tables):
     from tlsurvey.figures import sample
 
-    fig = sample.demographics(tables["responses"], INSTRUMENT)
+    fig = sample.demographics(tables["responses"], STUDY)
     bars = artists_by_gid(fig)
     counts = tables["responses"]["role"].value_counts()
     assert {g.split("/", 1)[1]: b.get_width() for g, b in bars.items() if g.startswith("role/")} \
@@ -290,7 +333,7 @@ def test_similarity_expected_lines_and_rmcorr(tables):
     from tlsurvey.figures import relations
 
     ratings = tables["ratings"]
-    fig = relations.similarity_expected(ratings, make_rmcorr())
+    fig = relations.similarity_expected(ratings, STUDY, make_rmcorr())
     data_axes = [ax for ax in fig.axes if ax.collections]
     assert len(data_axes) == len(CASE_STUDIES) * 4
     notes = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "rmcorr"]
@@ -313,24 +356,55 @@ def test_coefficients_drop_thresholds(tables):
     assert list(line.get_xdata()) == pytest.approx([0.0, 0.4])
 
 
-def test_alignment_counts(tables):
+def test_alignment_counts_add_up_to_title(tables):
     from tlsurvey.figures import relations
 
-    fig = relations.alignment(tables["misalignment"])
+    fig = relations.alignment(tables["misalignment"], STUDY)
     cells = artists_by_gid(fig)
-    assert len(cells) == 2 * 16  # three sources and "tie"
-    data = tables["misalignment"].query("case_study == 'tissue'")
-    assert sum(int(t.get_text()) for g, t in cells.items() if g.startswith("tissue/")) == len(data)
-    assert cells["tissue/imagenet/tie"].get_text() == str(
-        ((data.most_similar == "imagenet") & data.expected_best.str.contains(";")).sum())
-    aligned = (~data["misaligned"]).sum()
-    assert fig.axes[0].get_title() == f"CS-tissue: {aligned}/{len(data)} aligned"
+    assert len(cells) == 2 * 16 + 2  # three sources and "tie", squared, per case; two titles
+    for k, case in enumerate(CASE_STUDIES):
+        data = tables["misalignment"].query("case_study == @case")
+        mine = {g: t.get_text() for g, t in cells.items() if g.startswith(f"{case}/")}
+        assert sum(int(t.split()[0]) for t in mine.values()) == len(data)
+        tie = ((data.most_similar == "imagenet") & data.expected_best.str.contains(";"))
+        assert mine[f"{case}/imagenet/tie"].split()[0] == str(tie.sum())
+        diagonal = sum(int(mine[f"{case}/{s}/{s}"]) for s in SOURCES)
+        via_tie = sum(int(t.split("(")[1].split()[0]) for t in mine.values() if "(" in t)
+        aligned = int((~data["misaligned"]).sum())
+        assert diagonal + via_tie == aligned
+        assert fig.axes[k].get_title() == (f"CS-{case}: {aligned}/{len(data)} aligned\n"
+                                           f"({diagonal} same source + {via_tie} within a tie)")
+
+
+def test_rho_distribution_points_and_means(tables):
+    from tlsurvey.figures import relations
+
+    fig = relations.rho_distribution(tables["participants"], STUDY, tables["alignment_summary"])
+    found = artists_by_gid(fig)
+    part = tables["participants"].query("scope == 'tissue' and dimension == 'visual'")
+    assert len(found["rho/tissue/visual"].get_offsets()) == part["rho"].notna().sum()
+    assert "mean/tissue/visual" in found and "mean/pooled/visual" not in found
+
+
+def test_transitions_bands_equal_task_choices(tables):
+    from tlsurvey.figures import choices
+
+    data = tables["choices"]
+    fig = choices.transitions(data, STUDY)
+    found = artists_by_gid(fig)
+    table = choices.transition_table(data.dropna(subset=["source"]), "tissue", "xray")
+    for (a, b), m in table.stack().items():
+        assert (f"tissue/xray/{a}/{b}" in found) == bool(m)
+        if m >= 2:
+            assert found[f"count/tissue/xray/{a}/{b}"].get_text() == str(m)
+    n = int(table.to_numpy().sum())
+    assert fig.axes[0].get_title().startswith(f"Source chosen per case study (n = {n}; ")
 
 
 def test_choices_bars_equal_counts(tables):
     from tlsurvey.figures import choices
 
-    bars = artists_by_gid(choices.choices(tables["choices"]))
+    bars = artists_by_gid(choices.choices(tables["choices"], STUDY))
     data = tables["choices"]
     expected = ((data["case_study"] == "xray") & (data["source"] == "ecoset")).sum()
     assert bars["xray/ecoset"].get_height() == expected
@@ -341,33 +415,52 @@ def test_code_frequency_shares(tables):
     from tlsurvey.figures import coding
 
     codes, choices = tables["codes"], tables["choices"]
-    bars = artists_by_gid(coding.code_frequency(codes, choices, CODEBOOK))
+    bars = artists_by_gid(coding.code_frequency(codes, choices, CODEBOOK, STUDY))
     tissue = codes[(codes["case_study"] == "tissue") & (codes["code"] == "dataset_size")]
     expected = 100 * tissue["participant"].nunique() / (choices["case_study"] == "tissue").sum()
     assert bars["case/tissue/dataset_size"].get_width() == pytest.approx(expected)
     assert any(g.startswith("source/radimagenet/") for g in bars)
 
 
-def test_code_cooccurrence_diagonal(tables):
+def test_code_families_shares(tables):
+    from tlsurvey.figures import coding
+
+    codes, choices = tables["codes"], tables["choices"]
+    bars = artists_by_gid(coding.code_families(codes, choices, CODEBOOK, STUDY))
+    members = [c for c, spec in CODEBOOK["codes"].items() if spec["group"] == "similarity"]
+    xray = codes[(codes["case_study"] == "xray") & codes["code"].isin(members)]
+    expected = 100 * xray["participant"].nunique() / (choices["case_study"] == "xray").sum()
+    assert bars["case/xray/similarity"].get_width() == pytest.approx(expected)
+
+
+def test_code_cooccurrence_upper_triangle_and_totals(tables):
     from tlsurvey.figures import coding
 
     codes = tables["codes"]
     cells = artists_by_gid(coding.code_cooccurrence(codes, CODEBOOK))
-    assert len(cells) == len(CODES) ** 2
+    pairs = {g for g in cells if not g.startswith("total/")}
+    assert len(pairs) == len(CODES) * (len(CODES) - 1) // 2
     n = codes.loc[codes["code"] == "task_dependence", "text_id"].nunique()
-    assert cells["task_dependence/task_dependence"].get_text() == str(n)
-    assert cells["dataset_size/task_dependence"].get_text() == \
-        cells["task_dependence/dataset_size"].get_text()
+    assert cells["total/task_dependence"].get_width() == n
+    both = codes[codes["code"].isin(["community_practice", "dataset_size"])]
+    n_both = (both.groupby("text_id")["code"].nunique() == 2).sum()
+    assert cells["community_practice/dataset_size"].get_text() == str(n_both)
 
 
-def test_factor_radar_means(tables):
+def test_factor_radar_means_pooled_and_per_wave(tables):
     from tlsurvey.figures import factors
 
-    fig = factors.factors(tables["factors"])
-    line = artists_by_gid(fig)["mean"]
+    fig = factors.factors(tables["factors"], STUDY)
+    found = artists_by_gid(fig)
+    assert {"mean/all", "mean/wave1", "mean/wave2"} <= set(found)
     means = tables["factors"].groupby("factor")["value"].mean().reindex(FACTORS)
-    assert list(line.get_ydata()[:-1]) == pytest.approx(list(means))
-    assert len(line.get_xdata()) == len(FACTORS) + 1  # closed polygon
+    assert list(found["mean/all"].get_ydata()[:-1]) == pytest.approx(list(means))
+    wave2 = tables["factors"].query("wave == 'wave2'").groupby("factor")["value"].mean()
+    assert list(found["mean/wave2"].get_ydata()[:-1]) == pytest.approx(list(wave2[list(FACTORS)]))
+    assert len(found["mean/all"].get_xdata()) == len(FACTORS) + 1  # closed polygon
+    none = Study.from_dict({**STUDY.to_dict(), "factors": []})
+    assert "no framework-factor" in factors.factors(tables["factors"].iloc[:0], none).axes[
+        0].texts[0].get_text()
 
 
 def test_topics_ambiguous_outcome_waves(tables):
@@ -380,9 +473,19 @@ def test_topics_ambiguous_outcome_waves(tables):
     assert bars["similar/visual_similarity"].get_width() == 4
     assert bars["similar/unqualified"].get_x() == 6  # stacked after 4 + 2
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ['"similar"', '"domain"']
-    points = artists_by_gid(relations.intuition_outcome(tables["ratings"], OUTCOMES))
-    assert set(points) == {f"{c}/{s}" for c in CASE_STUDIES for s in SOURCES}  # no "random"
-    wave_points = artists_by_gid(choices.waves(tables["ratings"], tables["choices"]))
+    fig = relations.intuition_outcome(tables["ratings"], OUTCOMES, STUDY)
+    points = artists_by_gid(fig)
+    assert {g for g in points if not g.startswith("note/")} == {
+        f"{c}/{s}" for c in CASE_STUDIES for s in SOURCES}  # no "random"
+    assert "significance of its differences unknown" in points["note/tissue"].get_text()
+    low, high = fig.axes[0].get_xlim()
+    assert high - low >= 0.05 - 1e-9  # no 0.004-wide axis magnifying small differences
+    with_ci = OUTCOMES.assign(ci_low=OUTCOMES["macro_auc"] - 0.004,
+                              ci_high=OUTCOMES["macro_auc"] + 0.004)
+    notes = artists_by_gid(relations.intuition_outcome(tables["ratings"], with_ci, STUDY), "note/")
+    assert notes["note/tissue"].get_text().endswith("differences not significant")
+    assert notes["note/xray"].get_text() == "some benchmark 95% CIs do not overlap"
+    wave_points = artists_by_gid(choices.waves(tables["ratings"], tables["choices"], STUDY))
     assert {g.split("/")[0] for g in wave_points} == {"wave1", "wave2"}
     assert "wave2/xray/chosen/ecoset" in wave_points
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tlsurvey.cli import main
-from tlsurvey.models.tables import to_latex
+from tlsurvey.latex import paper_tables
 from tlsurvey.models.workflow import OUTPUTS, run
 from tlsurvey.study import Study
 
@@ -58,7 +58,8 @@ def test_run_writes_every_table(survey, study, tmp_path, root, caplog):
     assert {"visual", "case_studyxray"} <= set(ordinal.term)
     assert ordinal.p_holm.notna().sum() == 5
     tex = (tmp_path / "coefficients.tex").read_text()
-    assert r"\toprule" in tex and r"case\_studyxray" in tex
+    assert r"\toprule" in tex and "Case study: Xray" in tex and "case\\_study" not in tex
+    assert r"\label{tab:coefficients-ordinal}" in tex and "1|2" not in tex
     again = tmp_path / "again"
     run(ratings, choices, study, root / "config" / "outcomes.csv", again, config)
     for file in files:  # deterministic
@@ -75,10 +76,11 @@ def test_failed_spec_is_reported_not_raised(survey, study, tmp_path, root):
     assert not fits.loc[0, "converged"] and "['a', 'b'] used" in fits.loc[0, "error"]
 
 
-def test_to_latex_booktabs():
-    tex = to_latex(pd.DataFrame({"term": ["a_b"], "p": [1e-5], "n": [3]}), caption="C", label="l")
-    assert r"\begin{table}" in tex and r"\label{l}" in tex and r"a\_b" in tex
-    assert "1.0e-05" in tex and r"\bottomrule" in tex
+def test_paper_tables_booktabs():
+    df = pd.DataFrame({"analysis": ["a_b"], "p": [1e-5], "n": [3.0], "dof": [3.0]})
+    tex = paper_tables("task_dependence", df, caption="C")
+    assert r"\begin{table}" in tex and r"\label{tab:task_dependence}" in tex and "A b" in tex
+    assert "< .001" in tex and r"\bottomrule" in tex and "& 3 & 3" in tex
 
 
 def test_cli_fit_json(reference, capsys):

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 import yaml
 from markupsafe import escape
-from test_figures import CODEBOOK, all_tables, make_rmcorr
+from test_figures import CODEBOOK, STUDY, TERMS, all_tables, make_rmcorr
 
-from tlsurvey import descriptives
+from tlsurvey import descriptives, latex
 from tlsurvey.figures import FIGURES, theme
 from tlsurvey.io import write_table
 from tlsurvey.report import build_report, job_times, run_time_info, sections, text
+from tlsurvey.study import Study
 
 EVIL = '<script>alert("x")</script>'
 
@@ -88,6 +89,7 @@ def ingest(tmp_path_factory):
         "outcomes": (t["outcomes"], "outcomes.csv"),
     }
     paths = {k: write_table(df, tmp_path / "in" / name) for k, (df, name) in tables.items()}
+    paths["study"] = STUDY.save(tmp_path / "in" / "study.json")
     paths["codebook"] = tmp_path / "in" / "codebook.yaml"
     paths["codebook"].write_text(yaml.safe_dump(CODEBOOK))
     figures = {}
@@ -190,9 +192,10 @@ def test_coding_and_factor_sentences_match_tables(tmp_path, ingest):
     top = summary.sort_values("mean", ascending=False).iloc[0]
     assert f"(M = {text.num(top['mean'])}, {text.ci(top['ci_low'], top['ci_high'])})" in page
     codes, responses = all_tables()["codes"], all_tables()["responses"]
-    n = codes.query("code == 'fairness_ethics'")["participant"].nunique()
-    assert (f"Fairness, ethics or privacy was coded for {n} of {len(responses)} participants "
-            f"({text.pct(n, len(responses))}) by the lexicon.") in page  # no human codes here
+    n = codes.query("code == 'dataset_size'")["participant"].nunique()
+    row = re.search(r'<table id="tab-coded-shares">.*?<td>Dataset size</td><td>([^<]+)</td>',
+                    page, flags=re.S)
+    assert row and row.group(1) == f"{n} ({text.pct(n, len(responses))})"  # lexicon column
 
 
 def test_report_rebuild_is_byte_identical(tmp_path, ingest, monkeypatch):
@@ -212,15 +215,15 @@ def test_model_sentences_match_tables(tmp_path, ingest):
     assert "Bowker&#39;s test of symmetry: χ²(3) = 7.25, p = .064; exact p = .071." in page
     assert ("CS-tissue: the source rated most similar was not the one expected to perform best "
             "for 42% of participants (95% CI [25%, 61%], n = 24).") in page
-    assert "<td>&lt;.001</td>" in page  # p values in tables in APA style
+    assert "<td>&lt; .001</td>" in page  # p values in tables in APA style
     assert ("CS-xray: Kendall tau-b between a participant&#39;s expected performance and the "
-            "benchmark macro-AUC of the sources: mean tau = -0.21, 95% CI [-0.44, 0.02], exact "
+            "benchmark score of the sources: mean tau = -0.21, 95% CI [-0.44, 0.02], exact "
             "p = .012 (Holm-adjusted p = .037); positive for 20% of 21 participants.") in page
     assert "Monte Carlo (20000 draws, seed 42) p = .60" in page
     coefs = all_tables()["coefficients"]
     row = coefs.query("model == 'expected_similarity_ordinal' and term == 'domain'").iloc[0]
     expected = text.stat("b", row.estimate, row.ci_low, row.ci_high, row.p)
-    assert f"domain: {expected}" in page and "1|2: b" not in page
+    assert f"Domain: {expected}" in page and "1 | 2: b" not in page
 
 
 def test_ambiguous_terms_sentence_and_quotes_escaped(tmp_path, ingest):
@@ -242,17 +245,33 @@ def test_workflow_report_matches_its_tables(workflow_run):
     coefs = pd.read_csv(results / "models/coefficients.csv")
     fixed = coefs.query("model == 'expected_similarity_ordinal' and kind == 'fixed'")
     assert len(fixed) == 5
+    study = Study.load(results / "ingest/study.json")
     for row in fixed.itertuples():
-        sentence = f"{row.term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}"
+        term = latex.term_label(row.term, theme.labeller(study))
+        sentence = f"{term}: {text.stat('b', row.estimate, row.ci_low, row.ci_high, row.p)}"
         assert str(escape(sentence)) in page
     outcome = pd.read_csv(results / "models/intuition_outcome_summary.csv")
     for row in outcome.itertuples():
         assert text.stat("mean tau", row.mean_tau, row.ci_low, row.ci_high) in page
-    codes = pd.read_parquet(results / "coding/codes.parquet").query("code == 'fairness_ethics'")
+    codes = pd.read_parquet(results / "coding/codes.parquet")
     n = len(pd.read_parquet(results / "ingest/responses.parquet"))
-    for origin, by in [("lexicon", "by the lexicon"), ("human", "by at least one human coder")]:
-        k = codes.loc[codes["origin"] == origin, "participant"].nunique()
-        assert f"{k} of {n} participants ({text.pct(k, n)}) {by}" in page
+    found = findings_text(page)
+    ethics = codes[codes["code"] == "fairness_ethics"]
+    k = ethics.loc[ethics["origin"] == "lexicon", "participant"].nunique()
+    assert f"lexicon {k} ({text.pct(k, n)})" in found["ethics"]
+    both = ethics[(ethics["origin"] == "human") & (ethics["source"] == "coder_a;coder_b")]
+    assert f"both coders {both['participant'].nunique()}" in found["ethics"]
+    kappa = pd.read_csv(results / "coding/reliability.csv").query("code == 'fairness_ethics'")
+    assert f"kappa = {text.num(kappa['kappa'].iloc[0])}" in found["ethics"]
+    dep = pd.read_csv(results / "models/task_dependence.csv").set_index("analysis")
+    changed = dep.loc["share_changed"]
+    assert (f"{int(changed.n_changed)} of {int(changed.n)} participants "
+            f"({text.share(changed.estimate, changed.ci_low, changed.ci_high)})") in found["task"]
+    pooled = pd.read_csv(results / "models/intuition_outcome_summary.csv").query(
+        "scope == 'pooled'").iloc[0]
+    per = pd.read_csv(results / "models/intuition_outcome.csv")
+    assert (f"of {int(pooled.n)} participant x case-study pairs from "
+            f"{per['participant'].nunique()} participants") in found["outcome"]
     shift = pd.read_csv(results / "models/waves_ratings.csv")
     assert len(shift) == 30 and str(escape(sections.rating_shift_sentence(shift))) in page
     choices = pd.read_csv(results / "models/waves_choices.csv")
@@ -296,3 +315,165 @@ def test_job_times_from_snakemake_records(tmp_path, monkeypatch):
     assert run_time_info(job_times(tmp_path / "nothing")) is None
     later = job_times(exclude=["report"], since=105.0)
     assert dict(zip(later["rule"], later["jobs"], strict=True)) == {"plot": 2}
+
+
+# --- key findings, coded shares, tables, bundle ----------------------------------------------
+
+
+def findings_text(page: str) -> dict[str, str]:
+    """Key finding id -> its sentence (tags stripped, entities unescaped)."""
+    import html
+
+    out = {}
+    for fid, body in re.findall(r'<li class="finding" id="finding-(\w+)">(.*?)</li>', page,
+                                flags=re.S):
+        body = re.sub(r'<span class="finding-title">.*?</span>', "", body)
+        out[fid] = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))).strip()
+    return out
+
+
+def test_key_findings_come_first_and_match_tables(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert page.index('<section id="findings">') < page.index('<section id="data">')
+    found = findings_text(page)
+    assert list(found) == ["task", "families", "alignment", "ethics", "terms", "factors",
+                           "outcome"]
+    changed = TASK.set_index("analysis").loc["share_changed"]
+    assert found["task"].startswith("The data do not show that the choice depends")  # p = .071
+    assert (f"{int(changed.n_changed)} of {int(changed.n)} participants "
+            f"({text.share(changed.estimate, changed.ci_low, changed.ci_high)})") in found["task"]
+    assert "exact p = .071" in found["task"] and "not supported" in found["task"]
+    pooled = make_rmcorr().query("scope == 'pooled'")
+    low = pooled.loc[pooled.r.idxmin()]
+    assert f"r_rm = {text.num(low.r)}, {text.ci(low.ci_low, low.ci_high)}" in found["alignment"]
+    assert found["alignment"].startswith("The data do not show")  # p = .21 everywhere
+    mis = ALIGN_SUMMARY.query("measure == 'share_misaligned' and scope == 'pooled'").iloc[0]
+    assert f"{text.share(mis.estimate)} of {int(mis.n)} participants" in found["alignment"]
+    out = OUTCOME_SUMMARY.set_index("scope").loc["pooled"]
+    assert text.stat("mean Kendall tau-b", out.mean_tau, out.ci_low, out.ci_high) in \
+        found["outcome"]
+    assert f"of {int(out.n)} participant x case-study pairs" in found["outcome"]
+    assert "benchmark CIs not given" in found["outcome"]
+    terms = TERMS.drop_duplicates("term_id").sort_values("disagreement").iloc[-1]
+    assert found["terms"].startswith(f'"{terms.term_id}" was the most contested term: '
+                                     f"{terms.n_participants_term} participants")
+    summary = descriptives.factor_importance(all_tables()["factors"]).query("wave == 'all'")
+    top = summary.sort_values("mean", ascending=False).iloc[0]
+    assert f"{theme.labeller(STUDY)(top.factor)} (M = {text.num(top['mean'])}" in found["factors"]
+    for fid, name in [("task", "transitions"), ("alignment", "alignment"),
+                      ("outcome", "intuition_outcome")]:
+        assert f'href="#fig-{name}"' in page.split(f'id="finding-{fid}"')[1].split("</li>")[0]
+        assert f'id="fig-{name}"' in page
+    for tid in ("tab-task_dependence", "tab-alignment_rmcorr", "tab-coded-shares",
+                "tab-intuition_outcome_summary", "tab-ambiguous_terms", "tab-factors"):
+        assert f'id="{tid}"' in page
+
+
+def test_findings_state_what_is_missing(tmp_path, ingest):
+    paths, figures = ingest
+    page = build(tmp_path, {k: paths[k] for k in ("flow", "responses", "study")}, figures)
+    found = findings_text(page)
+    assert found["task"] == "Not available in this run: task_dependence.csv."
+    no_factors = Study.from_dict({**STUDY.to_dict(), "factors": []})
+    paths = {**paths, "study": no_factors.save(tmp_path / "nofactors.json")}
+    found = findings_text(build(tmp_path / "b", paths, figures))
+    assert "The study asks no framework-factor questions" in found["factors"]
+
+
+HUMAN_CODES = pd.DataFrame({
+    "text_id": ["P1:r:a", "P1:r:a", "P2:r:a", "P3:r:a", "P3:r:b", "P4:r:a"],
+    "participant": ["P1", "P1", "P2", "P3", "P3", "P4"], "wave": "w",
+    "case_study": "a", "code": ["eth", "eth", "eth", "eth", "eth", "other"],
+    "origin": ["lexicon", "human", "human", "human", "human", "human"],
+    "source": ["fair", "coder_a;coder_b", "coder_a", "coder_b", "coder_a", "coder_a;coder_b"]})
+
+
+def test_coded_shares_are_per_origin_and_coder_never_a_union():
+    from tlsurvey.report import coded
+
+    rel = pd.DataFrame({"code": ["eth"], "kappa": [0.28], "n_units": [9]})
+    shares = coded.coded_shares(HUMAN_CODES, 10, None, rel).set_index(["code", "rater"])
+    assert shares.loc[("eth", "lexicon"), "n"] == 1
+    assert shares.loc[("eth", "coder_a"), "n"] == 3  # P1, P2, P3
+    assert shares.loc[("eth", "coder_b"), "n"] == 2  # P1, P3
+    assert shares.loc[("eth", "both coders"), "n"] == 1  # only P1's answer got it from both
+    assert shares.loc[("eth", "coder_a"), "kappa"] == 0.28
+    assert pd.isna(shares.loc[("eth", "lexicon"), "kappa"])
+    assert (shares["n"] <= 3).all()  # no union of the coders (P1, P2, P3 and the lexicon's P1)
+    table = coded.share_table(HUMAN_CODES, 10, None, rel)
+    assert list(table.columns) == ["Family", "Code", "lexicon", "coder_a", "coder_b",
+                                   "Both coders", "kappa", "texts (both coders)"]
+    assert table.set_index("Code").loc["eth", "coder_a"] == "3 (30%)"
+
+
+def test_quotes_per_family_are_short_and_scrubbed_text(tmp_path):
+    from tlsurvey.report import coded
+
+    texts = pd.DataFrame({"text_id": ["t1", "t2"], "text": [
+        "First sentence. It is the standard default everyone uses! Then more.",
+        "x" * 300 + " popular"]})
+    codes = pd.DataFrame({"text_id": ["t1", "t2"], "participant": ["P1", "P2"],
+                          "code": ["community_practice"] * 2, "origin": "lexicon",
+                          "evidence": ['[{"start": 22, "end": 30}]',
+                                       '[{"start": 301, "end": 308}]']})
+    found = coded.quotes(codes, texts, CODEBOOK, width=80)
+    assert list(found["quote"]) == ["It is the standard default everyone uses!", "x" * 79 + "…"]
+    assert set(found["family"]) == {"Community practice"}
+
+
+def test_result_tables_are_narrow_with_display_names(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    for tid in ("tab-coefficients-ordinal", "tab-coefficients-gaussian", "tab-task_dependence"):
+        block = page.split(f'<table id="{tid}">')[1].split("</table>")[0]
+        heads = re.findall(r"<th>(.*?)</th>", block)
+        assert len(heads) <= 9 and "case_study" not in block and "p_holm" not in heads
+    block = page.split('<table id="tab-coefficients-ordinal">')[1].split("</table>")[0]
+    assert "Case study: CS-xray" in block and "<th>b</th>" in block
+
+
+def test_privacy_settings_values_are_not_printed(tmp_path, ingest):
+    paths, figures = ingest
+    out = build_report(paths, tmp_path / "r.html", figures, config={
+        "privacy": {"salt_env": "SECRET_SALT_VAR", "scrub_names": ["Alice Example"]}})
+    page = out.read_text(encoding="utf-8")
+    assert "SECRET_SALT_VAR" not in page and "Alice Example" not in page
+    assert "salt_env: (not shown)" in page
+
+
+def test_bundle_links_audit_and_holds_tex_and_pdfs(tmp_path, ingest):
+    from tlsurvey.report import build_bundle
+
+    paths, figures = ingest
+    audit = tmp_path / "audit.html"
+    audit.write_text("<html>audit</html>")
+    pdfs = [p.with_suffix(".pdf") for p in figures.values()]
+    bundle = build_bundle({**paths, "audit": audit}, tmp_path / "bundle", figures, {}, pdfs,
+                          ["coefficients", "task_dependence"])
+    page = (bundle / "report.html").read_text(encoding="utf-8")
+    assert 'href="audit.html"' in page and (bundle / "audit.html").read_text() == audit.read_text()
+    tex = (bundle / "tables" / "coefficients.tex").read_text()
+    assert "Case study: CS-xray" in tex and r"\toprule" in tex and "< .001" in tex
+    assert sorted(p.name for p in (bundle / "figures").iterdir()) == sorted(p.name for p in pdfs)
+
+
+def test_snakemake_report_zip_holds_bundle_tex_and_pdf(workflow_run):
+    """`snakemake --report`: the bundle's report links its audit page beside it; the LaTeX
+    tables and the PDF figures are in the zip."""
+    import zipfile
+
+    from conftest import snakemake
+
+    report = workflow_run / "results/report.zip"
+    if not report.exists():
+        snakemake(workflow_run, "--report", "results/report.zip")
+    archive = zipfile.ZipFile(report)
+    names = set(archive.namelist())
+    folders = {n.rsplit("/", 1)[0] for n in names if n.endswith("/report.html")}
+    bundle = next(f for f in folders if f"{f}/audit.html" in names)  # audit beside the report
+    assert 'href="audit.html"' in archive.read(f"{bundle}/report.html").decode()
+    assert f"{bundle}/tables/coefficients.tex" in names
+    assert r"\toprule" in archive.read(f"{bundle}/tables/coefficients.tex").decode()
+    assert {f"{bundle}/figures/{p.name}" for p in (workflow_run / "results/figures").glob(
+        "*.pdf")} <= names
+    standalone = [n for n in names if n.endswith("/alignment.pdf") and not n.startswith(bundle)]
+    assert standalone  # each PDF figure is also its own report item

@@ -13,9 +13,9 @@ CODE = {
     "ingest": code_digest("ingest", "coding/language.py"),
     "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
     "coding": code_digest("coding", "provenance.py"),
-    "models": code_digest("models"),
+    "models": code_digest("models", "latex.py"),
     "figures": code_digest("figures", "descriptives.py", "ingest/mapping.py"),
-    "report": code_digest("report", "templates", "provenance.py"),
+    "report": code_digest("report", "templates", "provenance.py", "latex.py"),
 }
 # Steps that hash participant ids take this as a param: a new salt reruns them.
 SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))

@@ -11,22 +11,31 @@ FIG_MODELS = "results/models"
 FIG_RATINGS = f"{FIG_INGEST}/ratings.parquet"
 FIG_CHOICES = f"{FIG_INGEST}/choices.parquet"
 FIG_CODES = f"{FIG_CODING}/codes.parquet"
+FIG_STUDY = rules.ingest_combine.output.study
+FIG_ALIGNMENT = {
+    "participants": f"{FIG_MODELS}/alignment_participants.csv",
+    "alignment_summary": f"{FIG_MODELS}/alignment_summary.csv",
+}
 
-# name -> (category, named inputs of tlsurvey.figures.FIGURES[name])
+# name -> (category, named inputs of tlsurvey.figures.FIGURES[name]); every figure also gets
+# the study (labels, order, colours, scales).
 FIGURE_SPECS = {
-    "likert": ("Ratings", {"ratings": FIG_RATINGS, "instrument": config["instrument"]}),
-    "demographics": (
-        "Sample",
-        {"responses": f"{FIG_INGEST}/responses.parquet", "instrument": config["instrument"]},
-    ),
+    "likert": ("Ratings", {"ratings": FIG_RATINGS}),
+    "demographics": ("Sample", {"responses": f"{FIG_INGEST}/responses.parquet"}),
     "similarity_expected": (
         "Models",
         {"ratings": FIG_RATINGS, "rmcorr": f"{FIG_MODELS}/alignment_rmcorr.csv"},
     ),
     "coefficients": ("Models", {"coefficients": f"{FIG_MODELS}/coefficients.csv"}),
     "alignment": ("Models", {"misalignment": f"{FIG_MODELS}/alignment_misalignment.csv"}),
+    "rho_distribution": ("Models", FIG_ALIGNMENT),
     "choices": ("Choices", {"choices": FIG_CHOICES}),
+    "transitions": ("Choices", {"choices": FIG_CHOICES}),
     "code_frequency": (
+        "Coding",
+        {"codes": FIG_CODES, "choices": FIG_CHOICES, "codebook": config["codebook"]},
+    ),
+    "code_families": (
         "Coding",
         {"codes": FIG_CODES, "choices": FIG_CHOICES, "codebook": config["codebook"]},
     ),
@@ -57,13 +66,20 @@ for fig_name, (fig_category, fig_inputs) in FIGURE_SPECS.items():
             f"figures_{fig_name}"
         input:
             **fig_inputs,
+            study=FIG_STUDY,
         output:
             png=report(
                 f"results/figures/{fig_name}.png",
                 caption=f"../report/{fig_name}.rst",
                 category=fig_category,
+                labels={"figure": fig_name, "format": "PNG"},
             ),
-            pdf=f"results/figures/{fig_name}.pdf",
+            pdf=report(
+                f"results/figures/{fig_name}.pdf",
+                caption=f"../report/{fig_name}.rst",
+                category=fig_category,
+                labels={"figure": fig_name, "format": "PDF"},
+            ),
         params:
             code=CODE["figures"],
             name=fig_name,

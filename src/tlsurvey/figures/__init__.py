@@ -1,7 +1,8 @@
 """Figures of the survey analysis: each function takes DataFrames and returns a Figure.
 
 :data:`FIGURES` maps a figure name to a builder taking the named inputs of its Snakemake rule
-(already read: tables as DataFrames, YAML as dicts); :func:`make` reads, builds and saves one.
+(already read: tables as DataFrames, YAML as dicts, ``study`` as a
+:class:`tlsurvey.study.Study`); :func:`make` reads, builds and saves one.
 """
 
 from __future__ import annotations
@@ -12,28 +13,41 @@ from pathlib import Path
 from tlsurvey.config import load_yaml
 from tlsurvey.figures import choices, coding, factors, likert, models, relations, sample, theme
 from tlsurvey.io import read_table
+from tlsurvey.study import Study
 
 FIGURES: dict[str, Callable] = {
-    "likert": lambda t: likert.likert(
-        t["ratings"], likert.scales_from_instrument(t.get("instrument") or {})),
-    "demographics": lambda t: sample.demographics(t["responses"], t.get("instrument")),
-    "similarity_expected": lambda t: relations.similarity_expected(t["ratings"], t.get("rmcorr")),
-    "coefficients": lambda t: models.coefficients(t["coefficients"]),
-    "alignment": lambda t: relations.alignment(t["misalignment"]),
-    "choices": lambda t: choices.choices(t["choices"]),
-    "code_frequency": lambda t: coding.code_frequency(t["codes"], t["choices"], t.get("codebook")),
+    "likert": lambda t: likert.likert(t["ratings"], t.get("study")),
+    "demographics": lambda t: sample.demographics(t["responses"], t.get("study")),
+    "similarity_expected": lambda t: relations.similarity_expected(
+        t["ratings"], t.get("study"), t.get("rmcorr")),
+    "coefficients": lambda t: models.coefficients(t["coefficients"], t.get("study")),
+    "alignment": lambda t: relations.alignment(t["misalignment"], t.get("study")),
+    "rho_distribution": lambda t: relations.rho_distribution(
+        t["participants"], t.get("study"), t.get("alignment_summary")),
+    "choices": lambda t: choices.choices(t["choices"], t.get("study")),
+    "transitions": lambda t: choices.transitions(t["choices"], t.get("study")),
+    "code_frequency": lambda t: coding.code_frequency(
+        t["codes"], t["choices"], t.get("codebook"), t.get("study")),
+    "code_families": lambda t: coding.code_families(
+        t["codes"], t["choices"], t.get("codebook"), t.get("study")),
     "code_cooccurrence": lambda t: coding.code_cooccurrence(t["codes"], t.get("codebook")),
-    "factors": lambda t: factors.factors(t["factors"]),
+    "factors": lambda t: factors.factors(t["factors"], t.get("study")),
     "topics": lambda t: coding.topics(t["topic_info"], t.get("codebook")),
     "ambiguous_terms": lambda t: coding.ambiguous_terms(t["terms"], t.get("codebook")),
-    "intuition_outcome": lambda t: relations.intuition_outcome(t["ratings"], t["outcomes"]),
-    "waves": lambda t: choices.waves(t["ratings"], t["choices"]),
+    "intuition_outcome": lambda t: relations.intuition_outcome(
+        t["ratings"], t["outcomes"], t.get("study")),
+    "waves": lambda t: choices.waves(t["ratings"], t["choices"], t.get("study")),
 }
 
 
-def load(path):
-    """Read a table (.parquet/.csv) as a DataFrame or a YAML file as a dict."""
+def load(path, name: str = ""):
+    """Read a table (.parquet/.csv), a YAML file as a dict, or the study: ``study.json``, or an
+    instrument map (input ``study``) from which the study is derived."""
     path = Path(path)
+    if name == "study":
+        if path.suffix == ".json":
+            return Study.load(path)
+        return Study.from_instrument(load_yaml(path), path)
     if path.suffix in {".yaml", ".yml"}:
         return load_yaml(path)
     return read_table(path)
@@ -41,5 +55,5 @@ def load(path):
 
 def make(name: str, inputs: Mapping[str, str | Path], stem) -> list[Path]:
     """Build figure ``name`` from the files ``inputs`` and write ``<stem>.png`` and ``.pdf``."""
-    tables = {key: load(path) for key, path in inputs.items()}
+    tables = {key: load(path, key) for key, path in inputs.items()}
     return theme.save(FIGURES[name](tables), stem)

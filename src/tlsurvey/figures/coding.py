@@ -1,4 +1,5 @@
-"""Figures of the free-text coding: code frequencies, co-occurrence, topics, ambiguous terms."""
+"""Figures of the free-text coding: code frequencies and families, co-occurrence, topics,
+ambiguous terms."""
 
 from __future__ import annotations
 
@@ -6,16 +7,18 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
-from tlsurvey import CASE_STUDIES, SOURCES
 from tlsurvey.figures import theme
 from tlsurvey.figures.data import pick, present
+
+KEYS = ["participant", "wave", "case_study"]
 
 
 def code_labels(codebook: Mapping | None, codes) -> dict[str, str]:
     """Display label of each code (codebook ``label``, else the id made readable)."""
     book = (codebook or {}).get("codes", {})
-    return {c: book.get(c, {}).get("label") or theme.label(c) for c in codes}
+    return {c: book.get(c, {}).get("label") or theme.readable(c) for c in codes}
 
 
 def code_order(codes: pd.DataFrame, codebook: Mapping | None) -> list[str]:
@@ -23,19 +26,31 @@ def code_order(codes: pd.DataFrame, codebook: Mapping | None) -> list[str]:
     return present(codes["code"], list((codebook or {}).get("codes", {})))
 
 
-def grouped_barh(ax, table: pd.DataFrame, colors: Mapping[str, str], prefix: str) -> None:
+def families(codebook: Mapping | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(code -> family id, family id -> family label) from the codebook's groups; a code with no
+    group is its own family."""
+    book = (codebook or {}).get("codes", {})
+    labels = dict((codebook or {}).get("groups", {}))
+    of = {c: spec.get("group") or c for c, spec in book.items()}
+    for family in of.values():
+        labels.setdefault(family, theme.readable(family))
+    return of, labels
+
+
+def grouped_barh(ax, table: pd.DataFrame, colors: Mapping[str, str], prefix: str,
+                 names: Mapping[str, str]) -> None:
     """Horizontal grouped bars of ``table`` (rows: codes, columns: groups); gid
-    ``"<prefix>/<group>/<code>"``."""
+    ``"<prefix>/<group>/<code>"``; legend entries ``names[group]``."""
     groups = list(table.columns)
     height = 0.8 / max(len(groups), 1)
     for k, group in enumerate(groups):
         y = np.arange(len(table)) + (k - (len(groups) - 1) / 2) * height
-        bars = ax.barh(y, table[group].to_numpy(), height, label=theme.label(group),
+        bars = ax.barh(y, table[group].to_numpy(), height, label=names[group],
                        color=colors.get(group, theme.GREY))
         for bar, code in zip(bars, table.index, strict=True):
             bar.set_gid(f"{prefix}/{group}/{code}")
     ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlabel("% of participants")
+    ax.set_xlabel("% of participant x case-study rationales")
     ax.legend(loc="lower right")
 
 
@@ -47,43 +62,74 @@ def automatic(codes: pd.DataFrame, origins=("lexicon",)) -> pd.DataFrame:
     return chosen if not chosen.empty else codes
 
 
-def code_frequency(codes: pd.DataFrame, choices: pd.DataFrame, codebook: Mapping | None = None):
-    """Share of participants whose case-study rationale carries each (lexicon) code, by case
-    study (left) and by the source they chose (right)."""
-    keys = ["participant", "wave", "case_study"]
-    coded = automatic(codes).dropna(subset=["case_study"])[[*keys, "code"]].drop_duplicates()
-    if coded.empty:
-        return theme.message("No coded rationales to show.")
-    order = code_order(coded, codebook)
-    labels = code_labels(codebook, order)
-    by_case = shares(coded, choices, "case_study", order)
+def shares(coded: pd.DataFrame, base: pd.DataFrame, by: str, order: list[str],
+           column: str = "code") -> pd.DataFrame:
+    """% of ``base`` rows (participant x case study) in each ``by`` group carrying each value of
+    ``column`` (a row counts once per value)."""
+    totals = base.groupby(by).size()
+    counts = (coded.drop_duplicates([*KEYS, column]).groupby([by, column]).size()
+              .unstack(by, fill_value=0))
+    return (100 * counts.reindex(index=order, fill_value=0) / totals).fillna(0)
+
+
+def _by_case_and_source(coded, choices, column, order, study, title):
+    """Two panels of grouped bars: shares by case study and by chosen source, n in legends."""
+    label = theme.labeller(study)
     chosen = choices.dropna(subset=["source"]).astype({"source": str})
-    by_source = shares(coded.merge(chosen, on=keys), chosen, "source", order)
-    fig, axes = theme.figure(1, 2, theme.DOUBLE, 0.6 + 0.22 * len(order), sharey=True)
-    grouped_barh(axes[0, 0], by_case[present(by_case.columns, CASE_STUDIES)],
-                 theme.CASE_COLORS, "case")
-    grouped_barh(axes[0, 1], by_source[present(by_source.columns, SOURCES)],
-                 theme.SOURCE_COLORS, "source")
+    by_case = shares(coded, choices, "case_study", order, column)
+    by_source = shares(coded.merge(chosen[[*KEYS, "source"]], on=KEYS), chosen, "source", order,
+                       column)
+    cases = present(by_case.columns, study.case_study_ids if study else ())
+    sources = present(by_source.columns, study.choice_ids if study else ())
+    n_case, n_source = choices.groupby("case_study").size(), chosen.groupby("source").size()
+    fig, axes = theme.figure(1, 2, theme.DOUBLE, 0.9 + 0.26 * len(order), sharey=True)
+    grouped_barh(axes[0, 0], by_case[cases], theme.colors(study, cases), "case",
+                 {c: f"{label(c)} (n = {n_case.get(c, 0)})" for c in cases})
+    grouped_barh(axes[0, 1], by_source[sources], theme.colors(study, sources), "source",
+                 {s: f"{label(s)} (n = {n_source.get(s, 0)})" for s in sources})
     top = max(by_case.to_numpy().max(), by_source.to_numpy().max(), 1)
-    axes[0, 0].set_xlim(0, min(100, top * 1.15))
-    axes[0, 1].set_xlim(0, min(100, top * 1.15))
-    axes[0, 0].set_yticks(range(len(order)), [labels[c] for c in order])
+    for ax in axes[0]:
+        ax.set_xlim(0, min(100, top * 1.15))
+    axes[0, 0].set_yticks(range(len(order)), title)
     axes[0, 0].set_title("By case study")
     axes[0, 1].set_title("By chosen source")
     return fig
 
 
-def shares(coded: pd.DataFrame, base: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
-    """% of ``base`` rows (participant x case study) in each ``by`` group coded with each code."""
-    totals = base.groupby(by).size()
-    counts = coded.groupby([by, "code"]).size().unstack(by, fill_value=0)
-    return (100 * counts.reindex(index=order, fill_value=0) / totals).fillna(0)
+def code_frequency(codes: pd.DataFrame, choices: pd.DataFrame, codebook: Mapping | None = None,
+                   study=None):
+    """Share of participant x case-study rationales carrying each (lexicon) code, by case study
+    (left) and by the source chosen (right); n of each group in the legend."""
+    coded = automatic(codes).dropna(subset=["case_study"])[[*KEYS, "code"]].drop_duplicates()
+    if coded.empty:
+        return theme.message("No coded rationales to show.")
+    order = code_order(coded, codebook)
+    labels = code_labels(codebook, order)
+    return _by_case_and_source(coded, choices, "code", order, study, [labels[c] for c in order])
+
+
+def code_families(codes: pd.DataFrame, choices: pd.DataFrame, codebook: Mapping | None = None,
+                  study=None):
+    """Share of participant x case-study rationales citing each code family (any of its codes,
+    lexicon origin), by case study and by chosen source; n of each group in the legend.
+
+    Bars have ``gid`` ``"case/<case>/<family>"`` and ``"source/<source>/<family>"``.
+    """
+    of, names = families(codebook)
+    coded = automatic(codes).dropna(subset=["case_study"])[[*KEYS, "code"]].drop_duplicates()
+    coded = coded.assign(family=coded["code"].map(lambda c: of.get(c, c)))
+    if coded.empty:
+        return theme.message("No coded rationales to show.")
+    order = present(coded["family"], list(names))
+    return _by_case_and_source(coded, choices, "family", order, study,
+                               [names.get(f, theme.readable(f)) for f in order])
 
 
 def code_cooccurrence(codes: pd.DataFrame, codebook: Mapping | None = None):
-    """Heatmap of the number of answers given both (lexicon) codes (diagonal: with the code).
+    """Upper-triangle heatmap of the answers given both (lexicon) codes of a pair, with the
+    answers per code as bars beside it (the diagonal, kept off the colour scale).
 
-    Cell annotations have ``gid`` ``"<code>/<code>"``.
+    Cell annotations have ``gid`` ``"<code>/<code>"``; bars ``"total/<code>"``.
     """
     pairs = automatic(codes)[["text_id", "code"]].drop_duplicates()
     if pairs.empty:
@@ -91,19 +137,37 @@ def code_cooccurrence(codes: pd.DataFrame, codebook: Mapping | None = None):
     order = code_order(pairs, codebook)
     labels = code_labels(codebook, order)
     indicator = pd.crosstab(pairs["text_id"], pairs["code"]).reindex(columns=order, fill_value=0)
-    matrix = indicator.T.dot(indicator).to_numpy()
-    fig, axes = theme.figure(width=theme.DOUBLE * 0.75, height=theme.DOUBLE * 0.62)
-    ax = axes[0, 0]
-    image = ax.imshow(matrix, cmap=theme.sequential(), vmin=0)
+    matrix = indicator.T.dot(indicator)
+    size = len(order)
+    fig, axes = theme.figure(1, 2, theme.DOUBLE, 1.2 + 0.3 * size,
+                             gridspec_kw={"width_ratios": [size, 3]})
+    ax, bars = axes[0]
+    mask = np.tril(np.ones((size, size), dtype=bool))
+    off = matrix.where(~mask)
+    sns.heatmap(off, mask=mask, ax=ax, cmap=theme.sequential(), vmin=0, cbar=False,
+                linewidths=0.5, linecolor="white")
+    top = max(float(np.nanmax(off.to_numpy())) if (~mask).any() else 0, 1)
     for i, a in enumerate(order):
         for j, b in enumerate(order):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=5,
-                    color="white" if matrix[i, j] > matrix.max() / 2 else "black", gid=f"{a}/{b}")
+            if j > i:
+                value = int(matrix.iloc[i, j])
+                ax.text(j + 0.5, i + 0.5, str(value), ha="center", va="center", fontsize=6.5,
+                        color="white" if value > top / 2 else "black", gid=f"{a}/{b}")
     ticks = [labels[c] for c in order]
-    ax.set_xticks(range(len(order)), ticks, rotation=45, ha="right")
-    ax.set_yticks(range(len(order)), ticks)
-    ax.spines[:].set_visible(False)
-    fig.colorbar(image, ax=ax, shrink=0.6, label="Answers")
+    ax.set_xticks(np.arange(size) + 0.5, ticks, rotation=45, ha="right")
+    ax.set_yticks(np.arange(size) + 0.5, ticks, rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Answers with both codes")
+    totals = np.diag(matrix.to_numpy())
+    drawn = bars.barh(np.arange(size) + 0.5, totals, color=theme.OKABE_ITO["blue"], height=0.7)
+    for bar, code in zip(drawn, order, strict=True):
+        bar.set_gid(f"total/{code}")
+    bars.bar_label(drawn, padding=2, fontsize=6)
+    bars.set_ylim(size, 0)
+    bars.set_yticks([])
+    bars.set_xlim(0, totals.max() * 1.25)
+    bars.set_title("Answers with the code")
     return fig
 
 

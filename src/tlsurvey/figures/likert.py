@@ -1,4 +1,4 @@
-"""Diverging stacked Likert bars: one bar per case study x source x dimension."""
+"""Diverging stacked Likert bars: one bar per case study x source x dimension, n beside it."""
 
 from __future__ import annotations
 
@@ -7,22 +7,18 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import present, scale_labels
+from tlsurvey.figures.data import present
 
 
-def scales_from_instrument(instrument: Mapping) -> dict[str, list[str]]:
-    """Ordered answer labels of each rating dimension, from an instrument map."""
-    scales = {
-        name: scale_labels(levels)
-        for name, levels in instrument.get("scales", {}).items()
-    }
-    return {
-        item["dimension"]: scales[item["scale"]]
-        for item in instrument.get("ratings", [])
-        if item.get("scale") in scales
-    }
+def study_scales(study) -> dict[str, list[str]]:
+    """Ordered answer labels of each rating dimension of the study."""
+    out = {}
+    for dim in study.dimension_ids if study is not None else ():
+        scale = study.dimension_scale(dim)
+        if scale is not None:
+            out[dim] = list(scale.labels)
+    return out
 
 
 def shares(ratings: pd.DataFrame, n_levels: int) -> pd.DataFrame:
@@ -34,16 +30,17 @@ def shares(ratings: pd.DataFrame, n_levels: int) -> pd.DataFrame:
     return counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0) * 100
 
 
-def likert(ratings: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = None):
-    """Diverging stacked bars of the rating distributions, neutral level centred on zero.
+def likert(ratings: pd.DataFrame, study=None, scales: Mapping[str, Sequence[str]] | None = None):
+    """Diverging stacked bars of the rating distributions, neutral level centred on zero; the
+    number of answers of each bar is written at its right end.
 
     Parameters
     ----------
     ratings
         Tidy ratings (case_study, source, dimension, value, label).
-    scales
-        Ordered answer labels per dimension (see :func:`scales_from_instrument`); when absent,
-        labels observed in ``ratings`` are used.
+    study
+        The study (order, labels and scales); scales override its scales per dimension; a
+        dimension without either uses the labels observed in ``ratings``.
 
     Returns
     -------
@@ -53,25 +50,31 @@ def likert(ratings: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = N
     """
     if ratings.dropna(subset=["value"]).empty:
         return theme.message("No ratings to show.", width=theme.DOUBLE)
-    scales = dict(scales or {})
-    dims = present(ratings["dimension"], DIMENSIONS)
-    cases = present(ratings["case_study"], CASE_STUDIES)
-    sources = present(ratings["source"], SOURCES)
+    label = theme.labeller(study)
+    scales = {**study_scales(study), **dict(scales or {})}
+    dims = present(ratings["dimension"], study.dimension_ids if study else ())
+    cases = present(ratings["case_study"], study.case_study_ids if study else ())
+    sources = present(ratings["source"], study.source_ids if study else ())
     for dim in dims:
         if dim not in scales:
             observed = ratings[ratings["dimension"] == dim].dropna(subset=["value"])
             levels = observed.drop_duplicates("value").set_index("value")["label"]
-            top = max(5, int(levels.index.max()))
+            top = int(levels.index.max())
             scales[dim] = [str(levels.get(v, v)) for v in range(1, top + 1)]
-    fig, grid = theme.facets(dims, cases, row_height=0.95, sharex=True)
+    fig, grid = theme.facets(dims, cases, row_height=0.25 * len(sources) + 0.35, sharex=True,
+                             label=label)
     legends = {}
+    answered = ratings.dropna(subset=["value"]).groupby(["case_study", "source", "dimension"])
+    n = answered.size()
     for dim in dims:
         labels = list(scales[dim])
         pct = shares(ratings[ratings["dimension"] == dim], len(labels))
-        colors = diverging_colors(len(labels))
+        colors = theme.diverging(len(labels))
         for case in cases:
             ax = grid[(dim, case)]
             for y, source in enumerate(reversed(sources)):
+                ax.text(101, y, f"n = {int(n.get((case, source, dim), 0))}", va="center",
+                        fontsize=5.5, gid=f"n/{case}/{source}/{dim}")
                 row = pct.loc[(case, source, dim)] if (case, source, dim) in pct.index else None
                 values = row.to_numpy() if row is not None else np.zeros(len(labels))
                 left = -(values[: len(labels) // 2].sum() + centre_half(values))
@@ -81,8 +84,9 @@ def likert(ratings: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = N
                     bar.patches[0].set_gid(f"{case}/{source}/{dim}/{level}")
                     left += value
             ax.axvline(0, color=theme.OKABE_ITO["black"], linewidth=0.5)
-            ax.set_yticks(range(len(sources)), [theme.label(s) for s in reversed(sources)])
+            ax.set_yticks(range(len(sources)), [label(s) for s in reversed(sources)])
             ax.set_xlim(-100, 100)
+            ax.set_ylim(-0.5, len(sources) - 0.5)
             ax.set_xticks([-50, 0, 50], ["50%", "0", "50%"])
             if case != cases[0]:
                 ax.tick_params(labelleft=False)
@@ -92,8 +96,9 @@ def likert(ratings: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = N
             legends[key] = (handles, dim)
     for i, (labels, (handles, dim)) in enumerate(legends.items()):
         where = "outside upper center" if i == 0 else "outside lower center"
-        fig.legend(handles, labels, loc=where, ncols=len(labels), title=scale_title(dim),
-                   title_fontsize=6.5, handlelength=1, columnspacing=0.8)
+        fig.legend(handles, labels, loc=where, ncols=min(len(labels), 7),
+                   title=scale_title(dim, study), title_fontsize=6.5, handlelength=1,
+                   columnspacing=0.8)
     for case in cases:
         grid[(dims[-1], case)].set_xlabel("Share of answers")
     return fig
@@ -104,15 +109,8 @@ def centre_half(values: np.ndarray) -> float:
     return values[len(values) // 2] / 2 if len(values) % 2 else 0.0
 
 
-def diverging_colors(n: int) -> list[str]:
-    """``n`` Okabe-Ito colours from negative through neutral grey to positive."""
-    base = theme.LIKERT_COLORS
-    if n == len(base):
-        return list(base)
-    idx = np.round(np.linspace(0, len(base) - 1, n)).astype(int)
-    return [base[i] for i in idx]
-
-
-def scale_title(dimension: str) -> str:
-    """Legend title for the scale of ``dimension``."""
-    return "Expected performance" if dimension == "expected" else "Similarity"
+def scale_title(dimension: str, study=None) -> str:
+    """Legend title: the outcome dimension's label, else "Similarity"."""
+    if study is not None and dimension == study.outcome:
+        return study.label(dimension)
+    return "Similarity"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from tlsurvey import latex
 from tlsurvey.figures import theme
 from tlsurvey.figures.data import pick
 
@@ -29,20 +30,12 @@ def _escape(token: str) -> str:
     return "\\" + token if token == "|" else token
 
 
-def term_label(term: str) -> str:
-    """Readable model term: ``case_study[T.xray]`` / ``case_studyxray`` -> ``CS-xray``."""
-    term = str(term)
-    for factor in ("case_study", "source"):
-        if term.startswith(factor) and term != factor:
-            return theme.label(term[len(factor):].removeprefix("[T.").removesuffix("]"))
-    return theme.label(term)
-
-
-def coefficients(coefs: pd.DataFrame):
+def coefficients(coefs: pd.DataFrame, study=None):
     """Estimates with 95% CIs of each model's fixed effects, models side by side.
 
     Each interval is a line with ``gid`` ``"<model>/<term>"``.
     """
+    label = theme.labeller(study)
     data = fixed_effects(coefs)
     if data.empty:
         return theme.message("No coefficients to show.")
@@ -58,8 +51,8 @@ def coefficients(coefs: pd.DataFrame):
             ax.plot(row.estimate, yi, "o", color=color, markersize=3.5)
         ax.axvline(0, color=theme.OKABE_ITO["black"], linewidth=0.5, linestyle="--")
         ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.set_yticks(y, [term_label(t) for t in part["term"]])
-        ax.set_title(str(model).replace("_", " "), fontsize=6.5)
+        ax.set_yticks(y, [latex.term_label(t, label) for t in part["term"]])
+        ax.set_title(theme.readable(model), fontsize=6.5)
         family = str(part["family"].iloc[0]) if "family" in part.columns else ""
         ax.set_xlabel("Log-odds" if family in {"ordinal", "logit"} or "ordinal" in model
                       else "Estimate (rating points)")

@@ -1,12 +1,14 @@
-"""Similarity, expectation and outcome: scatter with rm_corr, alignment, benchmark outcome."""
+"""Similarity, expectation and outcome: scatter with rm_corr, alignment, per-participant rho,
+benchmark outcome."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from tlsurvey import CASE_STUDIES, SIMILARITY_DIMENSIONS, SOURCES
 from tlsurvey.figures import theme
 from tlsurvey.figures.data import mean_ci, pick, present
 from tlsurvey.models.stats import wide_ratings
@@ -30,121 +32,254 @@ def rmcorr_label(rmcorr: pd.DataFrame | None, case: str, dim: str) -> str | None
                 row.get(pick(rows, "p", "pval", "p_value", required=False)))
 
 
-def similarity_expected(ratings: pd.DataFrame, rmcorr: pd.DataFrame | None = None, seed: int = 0):
-    """Similarity (x) against expected performance (y), jittered, per case study x dimension.
+def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame | None = None,
+                        seed: int = 0):
+    """Similarity (x) against the outcome dimension (y), jittered, per case study x similarity
+    dimension; axes span the dimensions' scales.
 
     Each participant's least-squares line over the sources is drawn in grey (``gid``
     ``"participant"``); points are coloured by source; the repeated-measures correlation of
     ``rmcorr`` is written in each panel.
     """
+    label = theme.labeller(study)
+    outcome = study.outcome if study is not None else None
     wide = wide_ratings(ratings)
-    if "expected" not in wide.columns:
-        return theme.message("No expected-performance ratings to show.", width=theme.DOUBLE)
-    cases = present(wide["case_study"], CASE_STUDIES)
-    dims = [d for d in SIMILARITY_DIMENSIONS if d in wide.columns]
-    fig, grid = theme.facets(cases, dims, row_height=1.55, sharex=True, sharey=True)
+    if outcome is None or outcome not in wide.columns:
+        return theme.message("No outcome ratings to show.", width=theme.DOUBLE)
+    cases = present(wide["case_study"], study.case_study_ids if study else ())
+    dims = [d for d in (study.similarity_dimensions if study else ()) if d in wide.columns]
+    if not dims:
+        return theme.message("No similarity ratings to show.", width=theme.DOUBLE)
+    fig, grid = theme.facets(cases, dims, row_height=1.55, sharex=False, sharey=True,
+                             label=label)
     rng = np.random.default_rng(seed)
+    palette = theme.colors(study, present(wide["source"], study.source_ids if study else ()))
     for (case, dim), ax in grid.items():
-        part = wide[wide["case_study"] == case].dropna(subset=[dim, "expected"])
+        part = wide[wide["case_study"] == case].dropna(subset=[dim, outcome])
         for _, person in part.groupby(["wave", "participant"], sort=True):
             if person[dim].nunique() > 1:
-                slope, icept = np.polyfit(person[dim], person["expected"], 1)
+                slope, icept = np.polyfit(person[dim], person[outcome], 1)
                 xs = np.array([person[dim].min(), person[dim].max()])
                 ax.plot(xs, icept + slope * xs, color=theme.GREY, alpha=0.5, linewidth=0.5,
                         gid="participant", zorder=1)
-        for source in present(part["source"], SOURCES):
+        for source, color in palette.items():
             pts = part[part["source"] == source]
             ax.scatter(pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
-                       pts["expected"] + rng.uniform(-0.15, 0.15, len(pts)),
-                       s=6, color=theme.SOURCE_COLORS.get(source, theme.GREY), alpha=0.8,
-                       linewidths=0, label=theme.label(source), zorder=2)
+                       pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
+                       s=6, color=color, alpha=0.8, linewidths=0, label=label(source), zorder=2)
         note = rmcorr_label(rmcorr, case, dim)
         if note:
             ax.text(0.02, 0.98, note.replace(", 95%", "\n95%"), transform=ax.transAxes,
                     va="top", fontsize=5.5, gid="rmcorr")
-        ax.set_xticks(range(1, 6))
-        ax.set_yticks(range(1, 6))
-        ax.set_xlim(0.5, 5.5)
-        ax.set_ylim(0.5, 6.3)
+        low, high = scale_limits(study, dim, part[dim])
+        ax.set_xticks(range(low, high + 1))
+        ax.set_xlim(low - 0.5, high + 0.5)
+        ylow, yhigh = scale_limits(study, outcome, part[outcome])
+        ax.set_yticks(range(ylow, yhigh + 1))
+        ax.set_ylim(ylow - 0.5, yhigh + 1.3)
         if case == cases[-1]:
-            ax.set_xlabel(f"{theme.label(dim)} similarity")
+            ax.set_xlabel(f"{label(dim)} similarity")
     for case in cases:
-        grid[(case, dims[0])].set_ylabel(f"{theme.label(case)}\nExpected performance")
+        grid[(case, dims[0])].set_ylabel(f"{label(case)}\n{label(outcome)}")
     handles, labels = grid[(cases[0], dims[0])].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), markerscale=2)
     return fig
 
 
+def scale_limits(study, dimension: str, values=None) -> tuple[int, int]:
+    """Lowest and highest code of the dimension's scale (observed range when unknown)."""
+    scale = study.dimension_scale(dimension) if study is not None else None
+    if scale is not None:
+        return int(scale.low), int(scale.high)
+    values = pd.Series(values, dtype=float).dropna()
+    return (int(values.min()), int(values.max())) if len(values) else (1, 5)
+
+
 TIE = "tie"
 
 
-def alignment(misalignment: pd.DataFrame):
-    """Most similar source against the source expected to perform best, per case study.
+def _sets(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.split(";").map(frozenset)
 
-    Heatmaps of participant counts (tied sources, ``;``-joined in the table, count as "tie");
-    the diagonal holds participants whose most similar source is also the one they expect to
-    transfer best. Cells have ``gid`` ``"<case_study>/<most_similar>/<expected_best>"``.
-    """
+
+def alignment_cells(misalignment: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Per case study x most-similar level x expected-best level (ties as ``tie``): participants
+    ``n`` and how many of them are aligned (their most similar and best-expected sources share
+    a source, as in the misalignment table)."""
     sim_col = pick(misalignment, "most_similar")
     exp_col = pick(misalignment, "expected_best", "best_expected")
-    data = misalignment.dropna(subset=[sim_col, exp_col]).astype({sim_col: str, exp_col: str})
-    if data.empty:
+    data = misalignment.dropna(subset=[sim_col, exp_col]).copy()
+    if "misaligned" in data.columns:
+        data["aligned"] = ~data["misaligned"].astype(bool)
+    else:
+        data["aligned"] = [bool(a & b) for a, b in zip(_sets(data[sim_col]), _sets(data[exp_col]),
+                                                       strict=True)]
+    for col, out in ((sim_col, "most_similar"), (exp_col, "expected_best")):
+        data[out] = data[col].astype(str).where(~data[col].astype(str).str.contains(";"), TIE)
+    cells = data.groupby(["case_study", "most_similar", "expected_best"]).agg(
+        n=("aligned", "size"), aligned=("aligned", "sum")).reset_index()
+    return cells
+
+
+def alignment(misalignment: pd.DataFrame, study=None):
+    """Most similar source (rows) against the source expected to perform best (columns), per
+    case study, with ties (several sources at the maximum) as their own row and column.
+
+    Each cell gives its participants; a tie cell also says how many of them are aligned (the
+    tie includes the other source). The title's aligned count is the diagonal plus those, out
+    of every participant in the panel. Cells have ``gid``
+    ``"<case_study>/<most_similar>/<expected_best>"``; the title has gid ``"title/<case>"``.
+    """
+    label = theme.labeller(study)
+    if misalignment.dropna(subset=[pick(misalignment, "most_similar")]).empty:
         return theme.message("No participants with both similarity and expectation ratings.")
-    for col in (sim_col, exp_col):
-        data[col] = data[col].where(~data[col].str.contains(";"), TIE)
-    cases = present(data["case_study"], CASE_STUDIES)
-    levels = present(pd.concat([data[sim_col], data[exp_col]]), [*SOURCES, TIE])
-    fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 2.6, sharey=True)
+    probe = alignment_cells(misalignment, [])
+    cases = present(probe["case_study"], study.case_study_ids if study else ())
+    levels = present(pd.concat([probe["most_similar"], probe["expected_best"]]),
+                     [*(study.source_ids if study else ()), TIE])
+    levels = [v for v in levels if v != TIE] + [TIE]
+    fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 0.9 + 0.42 * len(levels))
     for ax, case in zip(axes[0], cases, strict=True):
-        part = data[data["case_study"] == case]
-        table = pd.crosstab(part[sim_col], part[exp_col]).reindex(
-            index=levels, columns=levels, fill_value=0)
-        counts = table.to_numpy()
-        ax.imshow(counts, cmap=theme.sequential(), vmin=0, vmax=max(1, counts.max()))
+        part = probe[probe["case_study"] == case]
+        n = part.pivot_table(index="most_similar", columns="expected_best", values="n",
+                             aggfunc="sum").reindex(index=levels, columns=levels).fillna(0)
+        ok = part.pivot_table(index="most_similar", columns="expected_best", values="aligned",
+                              aggfunc="sum").reindex(index=levels, columns=levels).fillna(0)
+        sns.heatmap(n, ax=ax, cmap=theme.sequential(), vmin=0, cbar=False, annot=False,
+                    square=False, linewidths=0.5, linecolor="white")
+        top = max(n.to_numpy().max(), 1)
         for i, sim in enumerate(levels):
             for j, exp in enumerate(levels):
-                n = int(counts[i, j])
-                ax.text(j, i, str(n), ha="center", va="center", gid=f"{case}/{sim}/{exp}",
-                        color="white" if n > counts.max() / 2 else "black")
-        ticks = [theme.label(v) for v in levels]
-        ax.set_xticks(range(len(levels)), ticks, rotation=30, ha="right")
-        ax.set_yticks(range(len(levels)), ticks)
-        aligned = int((~part["misaligned"].astype(bool)).sum()) if "misaligned" in part \
-            else int(np.trace(table.to_numpy()))
-        ax.set_title(f"{theme.label(case)}: {aligned}/{len(part)} aligned")
+                count, good = int(n.iloc[i, j]), int(ok.iloc[i, j])
+                tie_cell = TIE in (sim, exp)
+                note = f"{count}\n({good} aligned)" if tie_cell and count else str(count)
+                ax.text(j + 0.5, i + 0.5, note, ha="center", va="center", gid=f"{case}/{sim}/{exp}",
+                        fontsize=6 if tie_cell else 7,
+                        color="white" if count > top / 2 else "black")
+                if sim == exp and sim != TIE:
+                    ax.add_patch(Rectangle((j, i), 1, 1, fill=False, lw=1.0,
+                                           edgecolor=theme.OKABE_ITO["black"]))
+        diag = int(sum(ok.loc[v, v] for v in levels if v != TIE))
+        via_tie = int(ok.loc[TIE].sum() + ok[TIE].sum() - ok.loc[TIE, TIE])
+        aligned, total = diag + via_tie, int(n.to_numpy().sum())
+        ticks = [label(v) if v != TIE else "Tie" for v in levels]
+        ax.set_xticks(np.arange(len(levels)) + 0.5, ticks, rotation=30, ha="right")
+        ax.set_yticks(np.arange(len(levels)) + 0.5, ticks, rotation=0)
+        ax.set_title(f"{label(case)}: {aligned}/{total} aligned\n"
+                     f"({diag} same source + {via_tie} within a tie)", gid=f"title/{case}")
         ax.set_xlabel("Expected to perform best")
-        ax.spines[:].set_visible(False)
-    axes[0, 0].set_ylabel("Rated most similar")
+        ax.set_ylabel("Rated most similar")
     return fig
 
 
-def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame):
-    """Mean expected performance (95% CI) against benchmark macro-AUC, per case study.
+def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFrame | None = None,
+                     seed: int = 0):
+    """Per-participant Spearman rho between each similarity dimension and the outcome over the
+    sources, one point per participant (jittered strip), per case study; the black point and
+    bar are the mean and its bootstrap 95% CI from the alignment summary (``mean_rho``).
+
+    Points have ``gid`` ``"rho/<case>/<dimension>"``; the n per dimension is in the tick label.
+    """
+    label = theme.labeller(study)
+    data = participants.dropna(subset=["rho"])
+    data = data[data["scope"].astype(str) != "pooled"]
+    if data.empty:
+        return theme.message("No participant has a defined rank correlation.")
+    cases = present(data["scope"], study.case_study_ids if study else ())
+    dims = present(data["dimension"], study.similarity_dimensions if study else ())
+    fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 2.4, sharey=True)
+    means = None
+    if summary is not None and not summary.empty:
+        means = summary[summary["measure"] == "mean_rho"].set_index(["scope", "dimension"])
+    for ax, case in zip(axes[0], cases, strict=True):
+        part = data[data["scope"] == case]
+        rng = np.random.default_rng(seed)
+        for k, dim in enumerate(dims):
+            points = part[part["dimension"] == dim]
+            x = k + rng.uniform(-0.25, 0.25, len(points))
+            sns.scatterplot(x=x, y=points["rho"].to_numpy(float), ax=ax, s=8, linewidth=0,
+                            color=study.color(case) if study else theme.GREY, alpha=0.7,
+                            legend=False, gid=f"rho/{case}/{dim}")
+        for k, dim in enumerate(dims):
+            if means is not None and (case, dim) in means.index:
+                row = means.loc[(case, dim)]
+                ax.errorbar(k + 0.3, row["estimate"], yerr=[[row["estimate"] - row["ci_low"]],
+                            [row["ci_high"] - row["estimate"]]], fmt="o", color="black",
+                            markersize=3, capsize=2, gid=f"mean/{case}/{dim}")
+        counts = part.groupby("dimension").size()
+        ax.set_xticks(range(len(dims)), [f"{label(d)}\n(n = {int(counts.get(d, 0))})"
+                                         for d in dims])
+        ax.axhline(0, color=theme.GREY, linewidth=0.6, linestyle="--")
+        ax.set_ylim(-1.1, 1.1)
+        ax.set_title(label(case))
+        ax.set_xlabel("")
+        ax.set_ylabel("Spearman rho (similarity vs outcome)")
+    return fig
+
+
+def benchmark_note(outcomes: pd.DataFrame, case: str, sources=None) -> str:
+    """Whether the benchmark's differences between ``sources`` (all when None) in ``case`` are
+    significant: needs ``ci_low``/``ci_high`` columns; overlapping intervals are read as not
+    significant."""
+    part = outcomes[outcomes["case_study"] == case]
+    if sources is not None:
+        part = part[part["source"].isin(list(sources))]
+    if not {"ci_low", "ci_high"} <= set(part.columns) or part[["ci_low", "ci_high"]].isna().any(
+            axis=None):
+        return "benchmark CIs not given: significance of its differences unknown"
+    lows, highs = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
+    overlap = all(lows[i] <= highs[j] and lows[j] <= highs[i]
+                  for i in range(len(part)) for j in range(i + 1, len(part)))
+    return ("benchmark 95% CIs all overlap: differences not significant" if overlap
+            else "some benchmark 95% CIs do not overlap")
+
+
+def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame, study=None,
+                      min_span: float = 0.05):
+    """Mean outcome rating (95% t CI over participants) against the benchmark score, per case
+    study, with the benchmark's 95% CI as horizontal bars when ``outcomes`` has ``ci_low`` and
+    ``ci_high``; the x axis spans at least ``min_span`` so small differences are not inflated,
+    and each panel states whether the benchmark's differences are significant.
 
     One point per source present in both tables, with ``gid`` ``"<case_study>/<source>"``.
     """
-    expected = ratings[ratings["dimension"] == "expected"]
+    label = theme.labeller(study)
+    outcome = study.outcome if study is not None else None
+    score = pick(outcomes, "macro_auc", "score", "outcome")
+    expected = ratings[ratings["dimension"] == outcome]
+    if expected.empty:
+        return theme.message("No outcome ratings to compare with the benchmark.")
     summary = expected.groupby(["case_study", "source"])["value"].apply(mean_ci).unstack()
-    data = summary.reset_index().merge(outcomes, on=["case_study", "source"])
+    bench = outcomes.rename(columns={"ci_low": "bench_low", "ci_high": "bench_high"})
+    data = summary.reset_index().merge(bench, on=["case_study", "source"])
     if data.empty:
         return theme.message("No sources in common between ratings and outcomes.")
-    cases = present(data["case_study"], CASE_STUDIES)
-    fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 2.4, sharey=True)
+    cases = present(data["case_study"], study.case_study_ids if study else ())
+    fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 2.5, sharey=True)
     for ax, case in zip(axes[0], cases, strict=True):
         part = data[data["case_study"] == case]
         for row in part.itertuples():
-            color = theme.SOURCE_COLORS.get(row.source, theme.GREY)
-            ax.errorbar(row.macro_auc, row.mean, yerr=[[row.mean - row.ci_low],
-                        [row.ci_high - row.mean]], fmt="o", color=color, markersize=4,
-                        capsize=2, gid=f"{case}/{row.source}", label=theme.label(row.source))
-            ax.annotate(theme.label(row.source), (row.macro_auc, row.mean), fontsize=6,
-                        xytext=(4, 4), textcoords="offset points", color=color)
-        span = part["macro_auc"].max() - part["macro_auc"].min()
-        pad = max(span * 0.35, 0.002)
-        ax.set_xlim(part["macro_auc"].min() - pad, part["macro_auc"].max() + pad)
+            color = study.color(row.source) if study else theme.GREY
+            x = getattr(row, score)
+            xerr = None
+            if "bench_low" in part.columns and not np.isnan(row.bench_low):
+                xerr = [[x - row.bench_low], [row.bench_high - x]]
+            ax.errorbar(x, row.mean, yerr=[[row.mean - row.ci_low], [row.ci_high - row.mean]],
+                        xerr=xerr, fmt="o", color=color, markersize=4, capsize=2,
+                        gid=f"{case}/{row.source}", label=label(row.source))
+            ax.annotate(label(row.source), (x, row.mean), fontsize=6, xytext=(4, 4),
+                        textcoords="offset points", color=color)
+        lo = part.get("bench_low", part[score]).fillna(part[score]).min()
+        hi = part.get("bench_high", part[score]).fillna(part[score]).max()
+        pad = max((min_span - (hi - lo)) / 2, (hi - lo) * 0.15)
+        ax.set_xlim(lo - pad, hi + pad)
         ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.set_title(theme.label(case))
-        ax.set_xlabel("Benchmark test macro-AUC")
-    axes[0, 0].set_ylabel("Expected performance (1-5)")
-    axes[0, 0].set_ylim(1, 5)
+        ax.set_title(label(case))
+        ax.text(0.02, 0.02, benchmark_note(outcomes, case, part["source"]),
+                transform=ax.transAxes, fontsize=5.5,
+                va="bottom", gid=f"note/{case}")
+        ax.set_xlabel(f"Benchmark score ({score})")
+    low, high = scale_limits(study, outcome, expected["value"])
+    axes[0, 0].set_ylabel(f"{label(outcome)} ({low}-{high})")
+    axes[0, 0].set_ylim(low - 0.2, high + 0.2)
     return fig

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import scale_labels
-from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR, multiple_choice_options
+from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
 
 
-def variable_levels(instrument: Mapping | None) -> dict[str, list[str] | None]:
-    """Demographic variables of the instrument with their ordered levels (None: unordered)."""
-    scales = (instrument or {}).get("scales", {})
-    out = {}
-    for item in (instrument or {}).get("demographics", []):
-        scale = scales.get(item.get("scale"))
-        out[item["variable"]] = scale_labels(scale) if scale else item.get("options")
-    return out
+def variable_levels(study) -> dict[str, list[str] | None]:
+    """Demographic variables of the study with their ordered levels or options (None: free)."""
+    return {d.variable: list(d.options) or None for d in (study.demographics if study else ())}
 
 
-def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
+def multiple(responses: pd.DataFrame, levels: dict) -> set[str]:
+    """Variables with options whose answers join several options (multi-select)."""
+    return {var for var, opts in levels.items() if opts and var in responses.columns
+            and responses[var].astype("string").str.contains(MULTIPLE_SEPARATOR, regex=False)
+            .fillna(False).any()}
+
+
+def demographics(responses: pd.DataFrame, study=None):
     """Horizontal bars of participants per level, one panel per demographic variable.
 
     Ordered variables keep their scale order and multi-select variables their option order
     (each chosen option counts); others are sorted by frequency. Every bar has ``gid``
     ``"<variable>/<level>"``.
     """
-    levels, multiple = variable_levels(instrument), multiple_choice_options(instrument or {})
+    label = theme.labeller(study)
+    levels = variable_levels(study)
+    multi = multiple(responses, levels)
     variables = [v for v in levels if v in responses.columns] or [
         c for c in responses.columns if c not in RESPONSE_COLUMNS and not c.endswith("_code")]
     if responses.empty or not variables:
@@ -41,7 +42,7 @@ def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
     fig, axes = theme.figure(nrows, ncols, theme.DOUBLE, 1.5 * nrows + 0.3)
     for ax, var in zip(axes.flat, variables, strict=False):
         answers = responses[var].astype("string").fillna("(skipped)")
-        if var in multiple:
+        if var in multi:
             answers = answers.str.split(MULTIPLE_SEPARATOR).explode()
         counts = answers.value_counts()
         order = levels.get(var) or sorted(counts.index, key=lambda k: (-counts[k], k))
@@ -54,7 +55,7 @@ def demographics(responses: pd.DataFrame, instrument: Mapping | None = None):
         ax.bar_label(bars, padding=2, fontsize=6)
         ax.set_yticks(range(len(order)), order)
         ax.invert_yaxis()
-        ax.set_title(theme.label(var))
+        ax.set_title(f"{label(var)} (n = {int(responses[var].notna().sum())})")
         ax.set_xlabel("Participants")
         ax.set_xlim(0, max(values.max(), 1) * 1.15)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

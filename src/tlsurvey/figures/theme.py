@@ -1,4 +1,6 @@
-"""One theme for every figure: Okabe-Ito palette, column-width sizes, deterministic saving."""
+"""One theme for every figure (seaborn "ticks" style in the "paper" context with the project's
+font sizes), colours from the study (:meth:`tlsurvey.study.Study.color`, Okabe-Ito by order),
+column-width sizes and deterministic saving."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
 
-from tlsurvey import CASE_STUDY_LABELS, SOURCE_LABELS  # noqa: E402
 from tlsurvey.io import write_bytes  # noqa: E402
+from tlsurvey.study import OTHER_COLOR, PALETTE  # noqa: E402
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -24,16 +27,8 @@ OKABE_ITO = {
     "purple": "#CC79A7",
     "black": "#000000",
 }
-GREY = "#999999"
-SOURCE_COLORS = {
-    "imagenet": OKABE_ITO["orange"],
-    "radimagenet": OKABE_ITO["blue"],
-    "ecoset": OKABE_ITO["green"],
-}
-CASE_COLORS = {"tissue": OKABE_ITO["purple"], "xray": OKABE_ITO["sky_blue"]}
-# Five ordered Likert levels: negative, slightly negative, neutral, slightly positive, positive.
-LIKERT_COLORS = (OKABE_ITO["vermillion"], OKABE_ITO["orange"], "#D9D9D9",
-                 OKABE_ITO["sky_blue"], OKABE_ITO["blue"])
+GREY = OTHER_COLOR
+NEUTRAL = "#D9D9D9"
 
 SINGLE = 3.5  # inches, one journal column
 DOUBLE = 7.0  # inches, two columns
@@ -53,7 +48,7 @@ RC = {
     "axes.spines.right": False,
     "axes.linewidth": 0.6,
     "lines.linewidth": 1.0,
-    "axes.prop_cycle": matplotlib.cycler(color=list(OKABE_ITO.values())),
+    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
     "figure.dpi": 100,
     "savefig.dpi": DPI,
     "svg.hashsalt": SALT,
@@ -63,24 +58,38 @@ RC = {
 
 
 def apply() -> None:
-    """Install the theme in matplotlib's global rcParams (Agg backend)."""
+    """Install the theme: seaborn's ticks style and paper context, then the project's sizes."""
+    sns.set_theme(context="paper", style="ticks", palette=list(PALETTE), rc=RC)
     plt.rcParams.update(RC)
 
 
-LABELS = {
-    **CASE_STUDY_LABELS,
-    **SOURCE_LABELS,
-    "ml_years": "ML experience",
-    "mi_years": "Medical-imaging experience",
-    "tl_frequency": "Use of transfer learning",
-    "fairness_ethics": "Fairness / ethics",
-}
+def readable(value) -> str:
+    """An id made readable when nothing gives its label: ``ml_years`` -> ``Ml years``."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
-def label(value) -> str:
-    """Display label of a canonical id (case study, source, dimension, factor, variable)."""
-    value = str(value)
-    return LABELS.get(value, value.replace("_", " ").capitalize())
+def labeller(study=None):
+    """``study.label`` with ids it does not know made readable (identity of known labels)."""
+    def label(value) -> str:
+        shown = study.label(value) if study is not None else str(value)
+        return readable(shown) if shown == str(value) else shown
+    return label
+
+
+def colors(study, ids) -> dict[str, str]:
+    """Colour of each id from the study (grey when the study gives none)."""
+    return {i: study.color(i) if study is not None else GREY for i in ids}
+
+
+def diverging(n: int) -> list[str]:
+    """``n`` colours from negative (vermillion) through neutral grey to positive (blue); any
+    scale length, no repeats."""
+    negative = sns.blend_palette([OKABE_ITO["vermillion"], "#F4C7A8"], max(n // 2, 2))
+    positive = sns.blend_palette(["#B5D6EC", OKABE_ITO["blue"]], max(n // 2, 2))
+    neg = [matplotlib.colors.to_hex(c) for c in negative][: n // 2]
+    pos = [matplotlib.colors.to_hex(c) for c in positive][-(n // 2):] if n // 2 else []
+    return neg + ([NEUTRAL] if n % 2 else []) + pos
 
 
 def figure(nrows=1, ncols=1, width=SINGLE, height=None, **kwargs):
@@ -93,8 +102,8 @@ def figure(nrows=1, ncols=1, width=SINGLE, height=None, **kwargs):
     return fig, axes
 
 
-def facets(rows, cols, width=DOUBLE, row_height=1.4, **kwargs):
-    """Grid with one axis per (row, col) value, titled and labelled with display labels.
+def facets(rows, cols, width=DOUBLE, row_height=1.4, label=readable, **kwargs):
+    """Grid with one axis per (row, col) value, titled and labelled with ``label``.
 
     Returns ``(fig, {(row, col): ax})``.
     """
@@ -123,9 +132,7 @@ def message(text: str, width=SINGLE):
 
 def sequential():
     """White-to-blue colour map for counts (heatmaps)."""
-    from matplotlib.colors import LinearSegmentedColormap
-
-    return LinearSegmentedColormap.from_list("okabe_blue", ["#FFFFFF", OKABE_ITO["blue"]])
+    return sns.light_palette(OKABE_ITO["blue"], as_cmap=True)
 
 
 def render(fig, fmt: str) -> bytes:

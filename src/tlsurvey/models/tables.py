@@ -8,25 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tlsurvey import latex
 from tlsurvey.io import write_table, write_text
 from tlsurvey.models.clmm import CLMMResult
 from tlsurvey.models.stats import holm
-
-LATEX_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "|": r"\textbar{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-}
 
 
 def family_of(result) -> str:
@@ -137,48 +122,12 @@ def to_json(result, model: str = "") -> dict:
     }
 
 
-def _cell(value, digits: int) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return str(value)
-    if isinstance(value, float | np.floating):
-        if value != 0 and abs(value) < 10**-digits:
-            return f"{value:.1e}"
-        return f"{value:.{digits}f}"
-    text = str(value)
-    return "".join(LATEX_ESCAPES.get(ch, ch) for ch in text)
-
-
-def to_latex(
-    df: pd.DataFrame, caption: str | None = None, label: str | None = None, digits: int = 3
-) -> str:
-    """A booktabs ``tabular`` (in a ``table`` float when ``caption`` is given)."""
-    align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
-    lines = [
-        rf"\begin{{tabular}}{{{align}}}",
-        r"\toprule",
-        " & ".join(_cell(str(c), digits) for c in df.columns) + r" \\",
-        r"\midrule",
-    ]
-    for row in df.itertuples(index=False):
-        lines.append(" & ".join(_cell(v, digits) for v in row) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if caption is not None:
-        head = [r"\begin{table}[htbp]", r"\centering", rf"\caption{{{_cell(caption, digits)}}}"]
-        if label:
-            head.append(rf"\label{{{label}}}")
-        lines = head + lines + [r"\end{table}"]
-    return "\n".join(lines) + "\n"
-
-
 def write_outputs(df: pd.DataFrame, path, caption: str | None = None) -> list[Path]:
-    """Write ``df`` as CSV at ``path`` and as booktabs LaTeX beside it (``.tex``)."""
+    """Write ``df`` as CSV at ``path`` and as paper-ready booktabs LaTeX beside it (``.tex``,
+    :func:`tlsurvey.latex.paper_tables`)."""
     path = Path(path)
     tex = path.with_suffix(".tex")
     caption = caption or path.stem.replace("_", " ")
     write_table(df, path)
-    write_text(to_latex(df, caption=caption, label=f"tab:{path.stem}"), tex)
+    write_text(latex.paper_tables(path.stem, df, caption=caption), tex)
     return [path, tex]

@@ -27,6 +27,7 @@ from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
 from tlsurvey.io import read_table, write_text
 from tlsurvey.report import sections
+from tlsurvey.study import Study
 
 CSS_PX_PER_INCH = 110  # display size: a 7 in figure is 770 px wide
 
@@ -41,6 +42,7 @@ class Inputs:
     captions: Mapping[str, str] = field(default_factory=dict)
     config: Mapping = field(default_factory=dict)
     out: Path = Path("results/report/report.html")
+    links: Mapping[str, str] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
@@ -55,14 +57,27 @@ class Inputs:
             self._cache[name] = read_table(self.paths[name])
         return self._cache[name]
 
+    @functools.cached_property
+    def study(self) -> Study | None:
+        """The study (input ``study``: ``study.json``), or None when not given."""
+        return Study.load(self.paths["study"]) if self.has("study") else None
+
+    def json(self, name: str) -> dict | None:
+        """Input ``name`` read as JSON, or None."""
+        return json.loads(Path(self.paths[name]).read_text(encoding="utf-8")) \
+            if self.has(name) else None
+
     def yaml(self, name: str) -> dict | None:
         """Input ``name`` read as YAML, or None."""
         return load_yaml(self.paths[name]) if self.has(name) else None
 
     def href(self, name: str) -> str | None:
-        """Relative link from the report to input ``name`` (None when absent)."""
+        """Relative link from the report to input ``name`` (None when absent); ``links``
+        overrides it (e.g. a copy beside the report)."""
         if not self.has(name):
             return None
+        if name in self.links:
+            return self.links[name]
         return os.path.relpath(Path(self.paths[name]).resolve(), self.out.resolve().parent)
 
     def figure(self, name: str) -> dict | None:
@@ -142,6 +157,18 @@ def run_time_info(times: pd.DataFrame | None) -> dict | None:
             "wall": f"{times['end'].max() - times['start'].min():.1f}"}
 
 
+HIDDEN = "(not shown)"
+
+
+def shown_config(config: Mapping) -> dict:
+    """The configuration as printed: the keys of the ``privacy`` section are listed, their
+    values (salt sources, names to scrub) are not."""
+    out = dict(config)
+    if isinstance(out.get("privacy"), Mapping):
+        out["privacy"] = {key: HIDDEN for key in out["privacy"]}
+    return out
+
+
 def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = None) -> dict:
     """Package versions, config text, input hashes, lexicon hash, seeds, build and run time."""
     files = {name: str(p) for name, p in sorted(inp.paths.items()) if Path(p).is_file()}
@@ -155,7 +182,7 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
         "python": platform.python_version(),
         "platform": platform.platform(),
         "config_path": str(config_path) if config_path else None,
-        "config_text": yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        "config_text": yaml.safe_dump(shown_config(config), sort_keys=False, allow_unicode=True),
         "hashes": [(name, path, sha256(path)) for name, path in files.items()],
         "lexicon": (str(lexicon), sha256(str(lexicon))) if lexicon and Path(lexicon).is_file()
         else None,
@@ -180,7 +207,8 @@ def render(context: dict) -> str:
 
 def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, str | Path] = None,
                  captions: Mapping[str, str | Path] = None, config: Mapping | None = None,
-                 config_path=None, times: pd.DataFrame | None = None) -> Path:
+                 config_path=None, times: pd.DataFrame | None = None,
+                 links: Mapping[str, str] | None = None) -> Path:
     """Write the self-contained HTML report.
 
     Parameters
@@ -199,6 +227,9 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
         Config file to read when ``config`` is not given.
     times
         Run time per rule (:func:`job_times`), shown in the methods section when given.
+    links
+        Input name -> link written instead of the relative path (e.g. ``{"audit":
+        "audit.html"}`` for a copy beside the report).
 
     Returns
     -------
@@ -213,8 +244,41 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
         captions={k: caption_text(v) for k, v in (captions or {}).items()},
         config=config or {},
         out=Path(out),
+        links=dict(links or {}),
     )
     body = sections.build_all(inp)
-    context = {"title": "Transfer-learning source choice survey: analysis report",
+    title = inp.study.title if inp.study is not None else "Survey"
+    context = {"title": f"{title}: analysis report",
                "sections": body, "prov": provenance_info(inp, config_path, times)}
     return write_text(render(context), out)
+
+
+def build_bundle(inputs: Mapping[str, str | Path], out_dir, figures: Mapping[str, str | Path],
+                 captions: Mapping[str, str | Path], pdfs, tex_tables, config=None,
+                 times=None) -> Path:
+    """Write the reviewer's bundle: ``report.html`` with ``audit.html`` beside it (linked),
+    ``tables/<name>.tex`` (paper tables with the study's display labels) and
+    ``figures/<name>.pdf``.
+
+    Returns
+    -------
+    pathlib.Path
+        The bundle directory.
+    """
+    from tlsurvey import latex
+    from tlsurvey.figures.theme import labeller
+    from tlsurvey.io import write_bytes
+
+    out_dir = Path(out_dir)
+    study = Study.load(inputs["study"]) if "study" in inputs else None
+    build_report(inputs, out_dir / "report.html", figures, captions, config=config, times=times,
+                 links={"audit": "audit.html"} if "audit" in inputs else None)
+    if "audit" in inputs:
+        write_bytes(Path(inputs["audit"]).read_bytes(), out_dir / "audit.html")
+    for name in tex_tables:
+        if name in inputs and Path(inputs[name]).exists():
+            tex = latex.paper_tables(name, read_table(inputs[name]), label=labeller(study))
+            write_text(tex, out_dir / "tables" / f"{name}.tex")
+    for pdf in pdfs:
+        write_bytes(Path(pdf).read_bytes(), out_dir / "figures" / Path(pdf).name)
+    return out_dir

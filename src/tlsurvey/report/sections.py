@@ -5,12 +5,38 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup
 
-from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES, descriptives
-from tlsurvey.figures.theme import label
-from tlsurvey.report import text
+from tlsurvey import descriptives, latex
+from tlsurvey.figures.coding import families
+from tlsurvey.figures.theme import labeller
+from tlsurvey.report import coded, findings, text
 from tlsurvey.report.flow import flow_svg, steps
 
 POOLED = descriptives.POOLED
+_STUDY = [None]  # the study of the report being built (set by build_all)
+
+
+def use_study(study) -> None:
+    """Take display labels, order and scales from ``study`` (None: ids made readable)."""
+    _STUDY[0] = study
+
+
+def study():
+    """The study of the report being built (or None)."""
+    return _STUDY[0]
+
+
+def label(value) -> str:
+    """Display label of an id of the study (the id made readable when it has none)."""
+    return labeller(_STUDY[0])(value)
+
+
+def scale_range(dimension: str | None = None, scale: str | None = None) -> str:
+    """``"1-7"``: the codes of a dimension's (or a named) scale; empty when unknown."""
+    st = study()
+    found = None
+    if st is not None:
+        found = st.dimension_scale(dimension) if dimension else st.scales.get(scale)
+    return f"{found.low}-{found.high}" if found is not None else ""
 
 
 def para(*sentences: str) -> dict:
@@ -33,7 +59,7 @@ def fmt_cell(value, digits: int | str) -> str:
     if text.missing(value):
         return "–"
     if digits == "p" and isinstance(value, float):
-        return text.pval(value).removeprefix("p = ").removeprefix("p ").replace(" ", "")
+        return latex.apa_p(value)
     if isinstance(value, float):
         return text.num(value, digits)
     return str(value)
@@ -49,8 +75,10 @@ def column_digits(name: str, column: pd.Series, digits: int) -> int | str:
     return 0 if whole else digits
 
 
-def table(df: pd.DataFrame | None, caption: str, digits: int = 2, max_rows: int = 200) -> dict:
-    """Table block from ``df`` (at most ``max_rows`` rows; cells escaped by the template)."""
+def table(df: pd.DataFrame | None, caption: str, digits: int = 2, max_rows: int = 200,
+          tid: str | None = None) -> dict:
+    """Table block from ``df`` (at most ``max_rows`` rows; cells escaped by the template);
+    ``tid`` gives it the HTML id ``tab-<tid>`` (the key findings link to it)."""
     if df is None or df.empty:
         return note(f"{caption}: no data.")
     for col in ("method", "test"):  # a constant method column goes into the caption
@@ -62,8 +90,26 @@ def table(df: pd.DataFrame | None, caption: str, digits: int = 2, max_rows: int 
     rows = [[fmt_cell(v, d) for v, d in zip(row, places, strict=True)]
             for row in shown.itertuples(index=False)]
     suffix = f" (first {max_rows} of {len(df)} rows)" if len(df) > max_rows else ""
-    return {"kind": "table", "caption": caption + suffix, "columns": [str(c) for c in df.columns],
-            "rows": rows}
+    return {"kind": "table", "caption": caption + suffix, "rows": rows,
+            "columns": [str(c).replace("_", " ") for c in df.columns],
+            "id": f"tab-{tid}" if tid else None}
+
+
+def result_tables(inp, name: str, caption: str) -> list[dict]:
+    """Narrow tables of model result ``name`` (the layout of :mod:`tlsurvey.latex`: display
+    names, APA p, integer df; one table per model family), id ``tab-<name>[-<family>]``."""
+    df = inp.table(name)
+    if df is None:
+        return [missing(f"{name}.csv")]
+    if df.empty:
+        return [note(f"{caption}: no data.")]
+    blocks = []
+    for key, columns, rows in latex.display_tables(name, df, label):
+        blocks.append({"kind": "table", "caption": latex.part_caption(caption, key),
+                       "columns": [h for _, h, _ in columns],
+                       "rows": rows[[c for c, _, _ in columns]].to_numpy().tolist(),
+                       "id": f"tab-{name}" + (f"-{key}" if key else "")})
+    return blocks
 
 
 def h3(title: str) -> dict:
@@ -88,7 +134,8 @@ def pooled(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return df[df["wave"].astype(str) == POOLED].drop(columns="wave")
 
 
-def relabel(df: pd.DataFrame, columns=("case_study", "source", "dimension", "factor")):
+def relabel(df: pd.DataFrame,
+            columns=("case_study", "source", "dimension", "factor", "variable", "scope")):
     """Copy of ``df`` with canonical ids replaced by display labels."""
     out = df.copy()
     for col in columns:
@@ -138,7 +185,7 @@ def sample_section(inp) -> list[dict]:
     if demo is None:
         demo = pooled(descriptives.demographics(responses))
     return [sentence, figure(inp, "demographics"),
-            table(demo, "Demographics (all waves)", digits=1)]
+            table(relabel(demo), "Demographics (all waves)", digits=1)]
 
 
 def ratings_section(inp) -> list[dict]:
@@ -153,11 +200,18 @@ def ratings_section(inp) -> list[dict]:
     wide = summary.assign(cell=[f"{text.num(m)} ({text.num(s)})"
                                 for m, s in zip(summary["mean"], summary["sd"], strict=True)])
     wide = wide.pivot(index=["case_study", "source"], columns="dimension", values="cell")
-    wide = wide.reindex(columns=[d for d in DIMENSIONS if d in wide.columns])
-    order = [(c, s) for c in CASE_STUDIES for s in SOURCES if (c, s) in wide.index]
-    wide = wide.reindex(order + [i for i in wide.index if i not in order]).reset_index()
-    wide = relabel(wide).rename(columns=lambda c: label(c) if c in DIMENSIONS else c)
-    blocks.append(table(wide, "Ratings, mean (SD), 1-5, all waves"))
+    st = study()
+    dims = [d for d in (st.dimension_ids if st else ()) if d in wide.columns]
+    wide = wide.reindex(columns=dims + [d for d in wide.columns if d not in dims])
+    order = [(c, s) for c in (st.case_study_ids if st else ()) for s in (st.source_ids if st
+                                                                          else ())
+             if (c, s) in wide.index]
+    wide = wide.reindex(order + [i for i in wide.index if i not in order])
+    ranges = {d: scale_range(d) for d in wide.columns}
+    wide = relabel(wide.reset_index()).rename(
+        columns=lambda c: f"{label(c)} ({ranges[c]})" if ranges.get(c) else label(c))
+    blocks.append(table(wide, "Ratings, mean (SD) on each dimension's scale, all waves",
+                        tid="ratings"))
     return blocks
 
 
@@ -205,10 +259,11 @@ def choices_section(inp) -> list[dict]:
     counts = pooled(inp.table("choice_counts"))
     if counts is not None:
         blocks.append(table(relabel(counts), "Chosen source per case study (all waves)", 1))
+    blocks.append(figure(inp, "transitions"))
     dep = inp.table("task_dependence")
     if dep is not None:
         blocks += [bullets(task_sentences(dep)),
-                   table(dep, "Task dependence of the chosen source", 3)]
+                   *result_tables(inp, "task_dependence", "Task dependence of the chosen source")]
     return blocks
 
 
@@ -218,9 +273,10 @@ def coefficient_sentences(coefs: pd.DataFrame) -> list[str]:
     out = []
     for model, part in fixed.groupby("model", sort=False):
         terms = "; ".join(
-            f"{r['term']}: " + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
+            f"{latex.term_label(r['term'], label)}: "
+            + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
             for _, r in part.iterrows())
-        out.append(f"{model}: {terms}.")
+        out.append(f"{latex.readable(model)}: {terms}.")
     return out
 
 
@@ -253,7 +309,7 @@ def models_section(inp) -> list[dict]:
         blocks.append(missing("coefficients.csv"))
     else:
         blocks += [bullets(coefficient_sentences(coefs)),
-                   table(coefs, "Model coefficients (95% CI)", 3)]
+                   *result_tables(inp, "coefficients", "Model coefficients (95% Wald CI)")]
     if fit is not None:
         failed = fit[fit["error"].fillna("").astype(str) != ""] if "error" in fit else fit.iloc[:0]
         blocks += [note(f"Model {r['model']} failed: {r['error']}") for _, r in failed.iterrows()]
@@ -261,43 +317,71 @@ def models_section(inp) -> list[dict]:
         blocks += [note(f"Model {r['model']}: singular fit (a random-effect variance is "
                         "estimated at zero, or a correlation at +-1); consider dropping that "
                         "random term.") for _, r in singular.iterrows()]
-        blocks.append(table(fit, "Model fit statistics", 3))
+        blocks += result_tables(inp, "fit_stats", "Model fit statistics")
     blocks += [h3("Are similarity and expected performance aligned?"),
                figure(inp, "similarity_expected")]
     rm = inp.table("alignment_rmcorr")
     if rm is not None:
-        blocks += [bullets(rmcorr_sentences(rm)), table(rm, "Repeated-measures correlations", 3)]
-    blocks.append(figure(inp, "alignment"))
+        blocks += [bullets(rmcorr_sentences(rm)),
+                   *result_tables(inp, "alignment_rmcorr", "Repeated-measures correlations")]
+    blocks += [figure(inp, "alignment"), figure(inp, "rho_distribution")]
     summary = inp.table("alignment_summary")
     if summary is not None:
         blocks += [bullets(misalignment_sentences(summary)),
-                   table(relabel(summary), "Alignment of similarity and expectation", 3)]
+                   *result_tables(inp, "alignment_summary",
+                                  "Alignment of similarity and expectation (bootstrap 95% CI)")]
     return blocks
 
 
 def codebook_table(codebook: dict | None) -> dict:
-    """Table block of the codebook (code, label, group, definition)."""
+    """Table block of the codebook (family, code, label, definition), in family order."""
+    of, names = families(codebook)
     codes = (codebook or {}).get("codes", {})
-    rows = pd.DataFrame([{"code": c, "label": spec.get("label", ""), "group": spec.get("group", ""),
-                          "definition": spec.get("definition", "")} for c, spec in codes.items()])
-    return table(rows, "Codebook")
+    order = sorted(codes, key=lambda c: list(names).index(of[c]) if of[c] in names else 99)
+    rows = pd.DataFrame([{"family": names.get(of[c], of[c]), "code": c,
+                          "label": codes[c].get("label", ""),
+                          "definition": codes[c].get("definition", "")} for c in order])
+    return table(rows, "Codebook, by family", tid="codebook")
 
 
-def ethics_sentence(codes: pd.DataFrame, n_participants: int) -> str:
-    """How many participants' answers carry the fairness/ethics code, per origin of the code."""
-    ethics = codes[codes["code"] == "fairness_ethics"]
-    parts = []
-    for origin, by in ETHICS_ORIGINS.items():
-        if origin in set(codes["origin"]):
-            n = len(ethics.loc[ethics["origin"] == origin, ["wave", "participant"]]
-                    .drop_duplicates())
-            parts.append(f"{n} of {n_participants} participants "
-                         f"({text.pct(n, n_participants)}) {by}")
-    return "Fairness, ethics or privacy was coded for " + "; ".join(parts) + "."
+def coded_share_blocks(inp) -> list[dict]:
+    """Participants per code and origin (each automatic origin, each coder, both coders), the
+    coders' kappa, and the family shares of the case-study rationales."""
+    codes, responses, book = inp.table("codes"), inp.table("responses"), inp.yaml("codebook")
+    if codes is None or responses is None:
+        return [missing("codes.parquet", "responses.parquet")]
+    n = len(responses)
+    shares = coded.share_table(codes, n, book, inp.table("reliability"))
+    blocks = [para(
+        f"Each column counts the {n} analysed participants with the code in any of their "
+        "answers, by one origin: never a union over origins or coders. \"Both coders\" is the "
+        "consensus count (both human coders gave the code to the same answer); kappa is the "
+        "coders' agreement on the code over the texts both coded."),
+        table(shares, "Participants with each code, per origin (n, % of participants)",
+              tid="coded-shares")]
+    choices = inp.table("choices")
+    if choices is not None:
+        fam = coded.family_rationales(codes, choices, book)
+        if not fam.empty:
+            fam = fam.assign(case_study=fam["case_study"].map(label), rationales=[
+                f"{k} of {m}" for k, m in zip(fam["k"], fam["n"], strict=True)])
+            blocks.append(table(fam[["case_study", "label", "rationales", "share", "ci_low",
+                                     "ci_high"]].rename(columns={"label": "family"}),
+                                "Code families of the case-study rationales (lexicon codes; "
+                                "Wilson 95% CI)", tid="family-shares"))
+    return blocks
 
 
-ETHICS_ORIGINS = {"lexicon": "by the lexicon", "topic": "by a topic",
-                  "human": "by at least one human coder"}
+def quote_blocks(inp) -> list[dict]:
+    """Exemplar quotes per code family (lexicon evidence in the scrubbed answers)."""
+    codes, texts = inp.table("codes"), inp.table("texts")
+    if codes is None or texts is None:
+        return [missing("codes.parquet", "texts.parquet")]
+    found = coded.quotes(codes, texts, inp.yaml("codebook"))
+    return [h3("Example quotes per family"),
+            table(found, "Short quotes carrying a code of each family (lexicon evidence; "
+                  "answers de-identified at ingest; every coded answer is in the audit page)",
+                  tid="quotes")]
 
 
 def reliability_sentence(rel: pd.DataFrame) -> str | None:
@@ -326,18 +410,19 @@ def auto_sentence(auto: pd.DataFrame) -> str | None:
 
 def coding_section(inp) -> list[dict]:
     """Codebook, code frequencies, reliability, topics, ambiguous terms, audit link."""
-    blocks = [codebook_table(inp.yaml("codebook"))]
-    codes = inp.table("codes")
-    responses = inp.table("responses")
-    if codes is not None and responses is not None:
-        blocks.append(para(ethics_sentence(codes, len(responses))))
-    blocks += [figure(inp, "code_frequency"), figure(inp, "code_cooccurrence")]
+    blocks = [codebook_table(inp.yaml("codebook")), figure(inp, "code_families"),
+              *coded_share_blocks(inp), figure(inp, "code_frequency"),
+              figure(inp, "code_cooccurrence"), *quote_blocks(inp)]
+    provenance_json = inp.json("coding_provenance")
+    if provenance_json and provenance_json.get("topic_method"):
+        blocks.append(para(f"Topic method: {provenance_json['topic_method']}."))
     rel, auto = inp.table("reliability"), inp.table("auto_vs_human")
     blocks.append(h3("Reliability"))
     if rel is None and auto is None:
         blocks.append(missing("reliability.csv", "auto_vs_human.csv"))
     if rel is not None:
-        blocks += [para(reliability_sentence(rel) or ""), table(rel, "Inter-coder reliability", 3)]
+        blocks += [para(reliability_sentence(rel) or ""),
+                   table(rel, "Inter-coder reliability", 3, tid="reliability")]
     if auto is not None:
         blocks += [para(auto_sentence(auto) or ""), table(auto, "Lexicon vs human coders", 3)]
     blocks += [h3("Topics"), figure(inp, "topics")]
@@ -355,7 +440,8 @@ def coding_section(inp) -> list[dict]:
             f"(disagreement {text.num(top['disagreement'])})."))
         cols = [c for c in ("term_id", "disagreement", "n_senses", "sense", "n_participants",
                             "quote") if c in terms.columns]
-        blocks.append(table(terms[cols], "Ambiguous terms: senses with an example quote"))
+        blocks.append(table(terms[cols], "Ambiguous terms: senses with an example quote",
+                            tid="ambiguous_terms"))
     href = inp.href("audit")
     if href:
         blocks.append({"kind": "link", "href": href,
@@ -375,18 +461,32 @@ def factors_section(inp) -> list[dict]:
             f"{text.ci(top['ci_low'], top['ci_high'])}); least important: "
             f"{label(low['factor'])} (M = {text.num(low['mean'])}, "
             f"{text.ci(low['ci_low'], low['ci_high'])})."),
-            table(relabel(summary), "Importance of the framework factors (1-5, all waves)")]
+            table(relabel(summary), "Importance of the framework factors ("
+                  + (scale_range(scale=study().factor_scale) if study() else "") + ", all waves)",
+                  tid="factors")]
     return blocks
 
 
-def outcome_sentences(summary: pd.DataFrame) -> list[str]:
+def outcome_units(row: pd.Series, per: pd.DataFrame | None) -> str:
+    """What ``n`` counts in a scope of the outcome summary: participants for one case study,
+    participant x case-study pairs (and how many participants) when pooled."""
+    n = int(row["n"])
+    if str(row["scope"]) != "pooled":
+        return text.plural(n, "participant")
+    units = f"{n} participant x case-study pairs"
+    if per is not None and "participant" in per.columns:
+        units += f" ({text.plural(per['participant'].nunique(), 'participant')})"
+    return units
+
+
+def outcome_sentences(summary: pd.DataFrame, per: pd.DataFrame | None = None) -> list[str]:
     """Mean Kendall tau between expected performance and benchmark outcome, per scope."""
     return [f"{scope_label(r['scope'])}: Kendall tau-b between a participant's expected "
-            f"performance and the benchmark macro-AUC of the sources: "
+            f"performance and the benchmark score of the sources: "
             + text.stat("mean tau", r["mean_tau"], r["ci_low"], r["ci_high"])
             + f", {r.get('p_method') or 'permutation'} {text.pval(r['p_exact'])}{holm(r)}; "
             "positive for "
-            f"{text.share(r['share_positive'])} of {int(r['n'])} participants."
+            f"{text.share(r['share_positive'])} of {outcome_units(r, per)}."
             for _, r in summary.iterrows()]
 
 
@@ -395,10 +495,11 @@ def outcome_section(inp) -> list[dict]:
     blocks = [figure(inp, "intuition_outcome")]
     summary = inp.table("intuition_outcome_summary")
     if summary is not None:
-        blocks += [bullets(outcome_sentences(summary)),
-                   table(relabel(summary), "Expected performance vs benchmark outcome", 3)]
+        blocks += [bullets(outcome_sentences(summary, inp.table("intuition_outcome"))),
+                   *result_tables(inp, "intuition_outcome_summary",
+                                  "Expected performance vs benchmark outcome (Kendall tau-b)")]
     if inp.table("outcomes") is not None:
-        blocks.append(table(relabel(inp.table("outcomes")), "Benchmark outcomes (macro-AUC)", 4))
+        blocks.append(table(relabel(inp.table("outcomes")), "Benchmark outcomes", 4))
     return blocks
 
 
@@ -419,10 +520,11 @@ def waves_section(inp) -> list[dict] | None:
     shift, choice = inp.table("waves_ratings"), inp.table("waves_choices")
     if shift is not None and not shift.empty:
         blocks += [para(rating_shift_sentence(shift)),
-                   table(relabel(shift), "Ratings of each later wave vs the first wave")]
+                   *result_tables(inp, "waves_ratings",
+                                  "Ratings of each later wave vs the first wave")]
     if choice is not None and not choice.empty:
         blocks += [bullets(choice_shift_sentences(choice)),
-                   table(relabel(choice), "Chosen source by wave")]
+                   *result_tables(inp, "waves_choices", "Chosen source by wave")]
     return blocks
 
 
@@ -449,7 +551,13 @@ def choice_shift_sentences(choice: pd.DataFrame) -> list[str]:
             for _, r in choice.iterrows()]
 
 
+def findings_section(inp) -> list[dict]:
+    """Key findings: one sentence per question of the study, linked to its figure and table."""
+    return [{"kind": "findings", "items": findings.key_findings(inp, label)}]
+
+
 SECTIONS = [
+    ("findings", "Key findings", findings_section),
     ("data", "Data and exclusions", data_section),
     ("sample", "Sample", sample_section),
     ("ratings", "Ratings", ratings_section),
@@ -465,6 +573,7 @@ SECTIONS = [
 
 def build_all(inp) -> list[dict]:
     """All sections as ``{"id", "title", "blocks"}`` dicts, in report order."""
+    use_study(inp.study)
     out = []
     for sid, title, build in SECTIONS:
         blocks = build(inp)

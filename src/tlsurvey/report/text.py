@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 
+from tlsurvey.latex import apa_p
+
 
 def missing(x) -> bool:
     """True for None, NaN and pandas NA."""
@@ -13,25 +15,28 @@ def missing(x) -> bool:
 
 
 def num(x, digits: int = 2) -> str:
-    """``x`` rounded to ``digits`` decimals, with a true minus sign avoided (plain ``-``)."""
+    """``x`` rounded to ``digits`` decimals (plain ``-``); a non-zero value that would round to
+    zero keeps its sign and first significant digit (``-0.004``, not ``0.00``)."""
     if missing(x):
         return "NA"
-    text = f"{float(x):.{digits}f}"
-    return "0." + "0" * digits if text == "-0." + "0" * digits else text
+    return _keep_sign(float(x), digits)
+
+
+def _keep_sign(x: float, digits: int) -> str:
+    """``x`` rounded to ``digits``; when that gives zero but ``x`` is not zero to one more
+    decimal, its first significant digit (``-0.004``); never ``-0.00``."""
+    text = f"{x:.{digits}f}"
+    if float(text) == 0:
+        return f"{x:.1g}" if abs(x) >= 0.5 * 10 ** -(digits + 1) else text.removeprefix("-")
+    return text
 
 
 def pval(p) -> str:
     """APA p value: ``p = .21``, ``p = .048``, ``p < .001`` (no leading zero)."""
     if missing(p):
         return "p = NA"
-    p = float(p)
-    if p < 0.001:
-        return "p < .001"
-    digits = 3 if p < 0.1 else 2
-    text = f"{p:.{digits}f}"
-    if text.startswith("1"):
-        return "p > .99"
-    return "p = " + text[1:]
+    value = apa_p(p)
+    return f"p {value}" if value[0] in "<>" else f"p = {value}"
 
 
 def ci(low, high, digits: int = 2, level: int = 95) -> str:
@@ -61,8 +66,14 @@ def share(value, low=None, high=None) -> str:
 
 
 def share_ci(low, high) -> str:
-    """A confidence interval of a proportion as ``95% CI [20%, 52%]``."""
-    return f"95% CI [{100 * float(low):.0f}%, {100 * float(high):.0f}%]"
+    """A confidence interval of a proportion as ``95% CI [20%, 52%]`` (a bound below zero, as
+    bootstrap bounds can be, is written as it is: ``[-0.4%, 29%]``)."""
+    return f"95% CI [{percent(low)}, {percent(high)}]"
+
+
+def percent(x) -> str:
+    """A proportion as a whole-number percentage, keeping a sign that rounding would lose."""
+    return _keep_sign(100 * float(x), 0) + "%"
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
