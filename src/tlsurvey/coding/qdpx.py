@@ -19,7 +19,7 @@ from lxml import etree
 from tlsurvey import RESPONSE_COLUMNS, __version__
 from tlsurvey.coding.codebook import color
 from tlsurvey.coding.codes import ORIGINS
-from tlsurvey.io import write_bytes
+from tlsurvey.io import write_bytes, xml_text
 
 NS = "urn:QDA-XML:project:1.0"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tlsurvey/refi-qda")
@@ -32,7 +32,7 @@ def guid(kind: str, key: str) -> str:
 
 
 def _el(parent, tag: str, **attrs):
-    return etree.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items()})
+    return etree.SubElement(parent, f"{{{NS}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
 
 
 def _codebook(root, codebook: dict) -> None:
@@ -44,7 +44,7 @@ def _codebook(root, codebook: dict) -> None:
                                         name=spec["group"], isCodable="false")
         el = _el(groups[spec["group"]], "Code", guid=guid("code", code), name=code,
                  isCodable="true", color=color(codebook, code))
-        _el(el, "Description").text = f"{spec['label']}: {spec['definition']}"
+        _el(el, "Description").text = xml_text(f"{spec['label']}: {spec['definition']}")
 
 
 def _variables(responses: pd.DataFrame | None) -> list[str]:
@@ -68,7 +68,7 @@ def _cases(root, texts: pd.DataFrame, responses: pd.DataFrame | None) -> None:
             if value is not None and not pd.isna(value):
                 vv = _el(case, "VariableValue")
                 _el(vv, "VariableRef", targetGUID=guid("variable", name))
-                _el(vv, "TextValue").text = str(value)
+                _el(vv, "TextValue").text = xml_text(value)
         for text_id in sorted(part["text_id"]):
             _el(case, "SourceRef", targetGUID=guid("source", text_id))
 
@@ -83,7 +83,7 @@ def _sources(root, texts: pd.DataFrame, codes: pd.DataFrame) -> None:
     by_text = {k: v for k, v in codes.groupby("text_id", sort=True)}
     for row in texts.sort_values("text_id").itertuples():
         source = _el(sources, "TextSource", guid=guid("source", row.text_id), name=row.text_id)
-        _el(source, "PlainTextContent").text = str(row.text)
+        _el(source, "PlainTextContent").text = xml_text(row.text)
         whole = []
         for c in by_text.get(row.text_id, pd.DataFrame()).itertuples():
             spans = json.loads(c.evidence) if c.origin != "topic" else []  # topics: whole text

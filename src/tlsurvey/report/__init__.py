@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from tlsurvey import __version__, provenance
-from tlsurvey.config import file_sha256, load_yaml
+from tlsurvey.config import file_sha256, load_yaml, redact_private
 from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
 from tlsurvey.io import read_table, write_text
 from tlsurvey.report import sections
@@ -155,7 +155,8 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
         "python": platform.python_version(),
         "platform": platform.platform(),
         "config_path": str(config_path) if config_path else None,
-        "config_text": yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        "config_text": yaml.safe_dump(redact_private(config), sort_keys=False,
+                                      allow_unicode=True),
         "hashes": [(name, path, sha256(path)) for name, path in files.items()],
         "lexicon": (str(lexicon), sha256(str(lexicon))) if lexicon and Path(lexicon).is_file()
         else None,
