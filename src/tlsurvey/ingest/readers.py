@@ -65,6 +65,8 @@ class RawExport:
         Short name -> {code: label} for formats carrying value labels.
     types
         Short name -> platform field type, when the format says.
+    repeated
+        Short names the header repeats (columns told apart by ImportId only).
     """
 
     path: Path
@@ -75,6 +77,7 @@ class RawExport:
     import_ids: dict[str, str] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
+    repeated: set[str] = field(default_factory=set)
 
     @property
     def columns(self) -> list[str]:
@@ -85,6 +88,9 @@ class RawExport:
         """Column addressed by ``name``: ImportId first, then short name, then question text."""
         if name in self.import_ids:
             return self.import_ids[name]
+        if name in self.repeated:
+            raise InputError(self.path, "several columns have this short name: address the "
+                             "column by its ImportId", column=name)
         if name in self.data.columns:
             return name
         wanted = _norm(name)
@@ -123,8 +129,9 @@ def _decode(raw: bytes, path=None) -> tuple[str, str]:
         if raw.startswith(b"\xef\xbb\xbf"):
             return raw[3:].decode("utf-8"), "utf-8-sig"
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not valid {exc.encoding.upper()}: {exc.reason} at byte "
-                         f"{exc.start}") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not valid {exc.encoding.upper()} after its byte-order mark: "
+                         f"{exc.reason} at byte {exc.start}", row=line) from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -255,12 +262,13 @@ def _build(path, fmt, names, body, body_lines, questions=None, import_ids=None,
         names, body = [names[i] for i in keep], [[r[i] for i in keep] for r in body]
         questions = [q for i, q in enumerate(questions or []) if i not in drop]
         import_ids = [x for i, x in enumerate(import_ids or []) if i not in drop]
+    repeated = {n for n in names if names.count(n) > 1}
     names = _unique(names)
     data = pd.DataFrame(body, columns=names, dtype=object).fillna("")
     data[ROW_COLUMN] = [str(i + 1) for i in range(len(body))]
     questions = dict(zip(names, questions or [], strict=False))
     ids = {i: n for i, n in zip(import_ids or [], names, strict=False) if i}
-    return RawExport(Path(path), fmt, data, list(body_lines), questions, ids)
+    return RawExport(Path(path), fmt, data, list(body_lines), questions, ids, repeated=repeated)
 
 
 # ------------------------------------------------------------------------------- Qualtrics
