@@ -13,6 +13,7 @@ import yaml
 from conftest import snakemake
 
 from tlsurvey import CASE_STUDIES, DIMENSIONS, SOURCES
+from tlsurvey.io import read_table
 
 EXAMPLE = Path("data/raw/example")
 IDENTIFIER_COLUMNS = ["IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
@@ -28,7 +29,7 @@ def waves(workflow_run):
 
 def truth(workdir: Path, wave: str, name: str):
     path = workdir / EXAMPLE / "truth" / wave / name
-    return json.loads(path.read_text()) if path.suffix == ".json" else pd.read_csv(path)
+    return json.loads(path.read_text()) if path.suffix == ".json" else read_table(path)
 
 
 def test_flow_adds_up_and_matches_truth(workflow_run, waves):

@@ -8,6 +8,7 @@ bound for XML or HTML is cleared of control characters (:func:`strip_control`).
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import signal
@@ -41,22 +42,41 @@ def xml_text(text) -> str:
 
 
 def safe_cell(value):
-    """A text cell neutralised for spreadsheets: prefixed with ``'`` when it starts (after
-    optional spaces) with ``= + - @``, tab, CR, LF or NUL, unless it is a plain number such as
-    ``-3`` or ``+1.5e3``. Anything that is not a string is returned unchanged."""
-    if not isinstance(value, str) or not value.lstrip(" ").startswith(FORMULA_START):
+    """A text cell made safe for spreadsheets: line breaks as ``\\n`` (a lone CR would end the
+    CSV row unquoted), then prefixed with ``'`` when it starts (after optional spaces) with
+    ``= + - @``, tab, CR, LF or NUL, unless it is a plain number such as ``-3`` or ``+1.5e3``.
+    Anything that is not a string is returned unchanged."""
+    if not isinstance(value, str):
         return value
-    return value if _PLAIN_NUMBER.fullmatch(value.strip()) else "'" + value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if _needs_quote(value) else value
 
 
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with :func:`safe_cell` applied to its text columns (numeric columns untouched)."""
+def _needs_quote(value: str) -> bool:
+    """Whether :func:`safe_cell` prefixes ``value`` (also when it already starts with ``'`` and
+    a formula, so that :func:`restore_cell` undoes exactly one prefix)."""
+    if value.startswith("'"):
+        return _needs_quote(value[1:])
+    return value.lstrip(" ").startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(
+        value.strip())
+
+
+def restore_cell(value):
+    """The value :func:`safe_cell` was given (up to line breaks), for reading our own CSVs."""
+    if isinstance(value, str) and value.startswith("'") and _needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame, cell=safe_cell) -> pd.DataFrame:
+    """``df`` with ``cell`` (:func:`safe_cell`) applied to its text columns (numeric columns
+    untouched)."""
     text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
     if not text:
         return df
     out = df.copy()
     for column in text:
-        out[column] = out[column].map(safe_cell, na_action="ignore").astype(df[column].dtype)
+        out[column] = out[column].map(cell, na_action="ignore").astype(df[column].dtype)
     return out
 
 
@@ -114,6 +134,15 @@ def _journal(path: Path) -> None:
     journal.append((path, backup))
 
 
+def _sweep(path: Path) -> None:
+    """Remove temporary and backup files of ``path`` left by a killed process (SIGKILL), except
+    the backup the active :func:`all_or_nothing` block still needs."""
+    keep = {backup for p, backup in (_JOURNAL.get() or []) if p == path}
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if stale not in keep:
+            stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
@@ -126,6 +155,7 @@ def atomic_path(path):
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file normal permissions
         _journal(path)
         os.replace(tmp, path)
+        _sweep(path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -147,11 +177,12 @@ def write_table(df: pd.DataFrame, path) -> Path:
 
 
 def read_table(path) -> pd.DataFrame:
-    """Read a table written by :func:`write_table`."""
+    """Read a table written by :func:`write_table` (CSV/TSV text cells as they were given)."""
     path = Path(path)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",")
+    table = pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",")
+    return spreadsheet_safe(table, restore_cell)
 
 
 def write_text(text: str, path) -> Path:
