@@ -9,10 +9,7 @@ from tlsurvey.models.workflow import run_outcome
 log = setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
-    written = run_outcome(
-        snakemake.input.ratings,
-        snakemake.input.outcomes,
-        Path(snakemake.output.summary).parent,
-        snakemake.params.models,
-    )
+    out = Path(snakemake.output.summary).parent
+    written = run_outcome(snakemake.input.ratings, snakemake.input.outcomes, out,
+                          snakemake.params.models)
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

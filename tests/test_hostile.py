@@ -669,3 +669,79 @@ def test_control_characters_never_reach_xml(root, base, ingested, tmp_path, caps
     assert len(read_qdpx(out / "project.qdpx")["codes"]) > 0
     page = (out / "audit.html").read_text()
     assert "\x00" not in page and "\x1b" not in page
+
+
+# ------------------------------------------------------------ interrupted runs and stale locks
+
+
+def _make(workdir, target, **env):
+    import subprocess
+    import sys
+
+    return subprocess.run(["make", "-s", target, f"BIN={Path(sys.executable).parent}"],
+                          cwd=workdir, capture_output=True, text=True,
+                          env={**__import__("os").environ, **env})
+
+
+def test_make_unlock_refuses_while_snakemake_runs_here(root, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    shutil.copy(root / "Makefile", tmp_path)
+    (tmp_path / ".snakemake/locks").mkdir(parents=True)
+    (tmp_path / ".snakemake/locks/0.input.lock").write_text("x")
+    fake = tmp_path / "snakemake"  # a process whose argv names snakemake, working here
+    os.symlink(shutil.which("sleep"), fake)
+    process = subprocess.Popen([str(fake), "60"], cwd=tmp_path)
+    try:
+        done = _make(tmp_path, "unlock")
+    finally:
+        process.kill()
+        process.wait()
+    assert done.returncode != 0 and f"(pid {process.pid}): not unlocking" in done.stderr
+    assert (tmp_path / ".snakemake/locks/0.input.lock").exists()
+
+
+def _digests(workdir) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((workdir / "results").rglob("*"))
+            if p.is_file() and "cache" not in p.parts and p.name != "report.zip"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_rerun_after_a_killed_run_is_byte_identical(signal_name, root, workflow_run, tmp_path):
+    """Kill the workflow while it reruns the audit page and the report, then ``make unlock`` and
+    run again: every result is byte-identical to an uninterrupted run."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    from conftest import SNAKEMAKE, snakemake
+
+    work = tmp_path / "work"
+    shutil.copytree(workflow_run, work, symlinks=True)
+    shutil.copy(root / "Makefile", work)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    snakemake(work, "--forcerun", "report", env=env)
+    before = _digests(work)
+    audit_log = work / "logs/coding/audit.log"
+    started = audit_log.stat().st_mtime
+    process = subprocess.Popen([*SNAKEMAKE, "--forcerun", "coding_audit"], cwd=work, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None and (
+            not audit_log.exists() or audit_log.stat().st_mtime == started):
+        time.sleep(0.2)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(process.pid, getattr(signal, signal_name))
+    process.wait()
+    assert _make(work, "unlock").returncode == 0
+    snakemake(work, env=env)
+    assert _digests(work) == before
