@@ -168,6 +168,8 @@ ROW_ERRORS = {
     "rating_code_2_5": (_set("QID5_1", "2.5"), r"outside scale", True, "QID5_1"),
     "rating_formula": (_set("QID5_1", "=1+1"), r"unknown label '=1\+1'", True, "QID5_1"),
     "choice_unknown": (_set("QID8", "CIFAR-10"), r"unknown choice 'CIFAR-10'", True, "QID8"),
+    "start_not_a_date": (_set("startDate", "jane.doe@example.org"), r"is not a date and time",
+                         True, "startDate"),
     "empty_response_id": (_set("_recordId", ""), r"empty response id", True, "_recordId"),
     "missing_column": (_drop_column("QID5_2"), r"ratings column not found", False, "QID5_2"),
     "ragged_long_row": (_append(["surplus", "cells"]), r"data beyond the last column", True,

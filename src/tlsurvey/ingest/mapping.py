@@ -318,9 +318,7 @@ def _meta(m: _Mapper, metadata: dict) -> pd.DataFrame:
     for key in ("response_id", "status", "external_reference", "email"):
         values = m.each(metadata[key], text) if key in metadata else []
         meta[key] = [v or "" for v in values] if values else ""
-    meta["start"] = (
-        [_iso(v) for v in m.each(metadata["start"], text)] if "start" in metadata else ""
-    )
+    meta["start"] = m.each(metadata["start"], _start) if "start" in metadata else ""
     for key, col in (("duration", "duration_s"), ("progress", "progress")):
         meta[col] = pd.array(
             m.each(metadata[key], _in_range(number, key)) if key in metadata else [np.nan] * n,
@@ -357,6 +355,21 @@ def _in_range(convert, key: str):
         return number
 
     return checked
+
+
+def _start(value, _labels) -> str:
+    """A start time as ``YYYY-MM-DDTHH:MM:SS`` (``""`` when empty).
+
+    Raises
+    ------
+    ValueError
+        Text that is no date or time (it would be written as it stands).
+    """
+    value = value.strip()
+    iso = _iso(value)
+    if value and iso == value and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", value):
+        raise ValueError(f"start {value!r} is not a date and time")
+    return iso
 
 
 def _iso(value) -> str:
