@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint report browser example clean
+# Reports built by `make run` carry this date (the last commit) instead of the build time and
+# leave out run times, so that a rerun (after an interrupted run, say) gives identical bytes.
+run report: export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: run test lint report browser example clean unlock
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) unlock
 	$(BIN)/snakemake --cores $(CORES)
 	@echo "Report: $(CURDIR)/results/report/report.html"
 
@@ -41,6 +45,23 @@ browser:
 example: $(STAMP)
 	$(BIN)/tlsurvey simulate --participants 15 --seed 1 --wave wave1 --out data/raw/example
 	$(BIN)/tlsurvey simulate --participants 40 --seed 2 --wave wave2 --returning 3 --returning-seed 1 --out data/raw/example
+
+# A run killed by SIGKILL leaves Snakemake's lock behind ("Directory cannot be locked"). Remove it
+# when no Snakemake process works in this directory; refuse (exit 1) while one does.
+unlock:
+	@if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
+	  for proc in /proc/[0-9]*; do \
+	    [ "$$(readlink $$proc/cwd 2>/dev/null)" = "$(CURDIR)" ] || continue; \
+	    while IFS= read -r -d '' arg; do \
+	      case "$$arg" in snakemake|*/snakemake) held=$${proc#/proc/};; esac; \
+	    done 2>/dev/null < $$proc/cmdline; \
+	    if [ -n "$$held" ]; then \
+	      echo "Snakemake is running in $(CURDIR) (pid $$held): not unlocking" >&2; exit 1; \
+	    fi; \
+	  done; \
+	  echo "Removing the stale lock of an interrupted Snakemake run"; \
+	  $(BIN)/snakemake --unlock >/dev/null 2>&1; \
+	fi
 
 clean:
 	rm -rf results logs .snakemake

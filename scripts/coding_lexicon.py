@@ -1,8 +1,11 @@
 """Snakemake: lexicon matches and ambiguous terms (rule coding_lexicon)."""
 
 from tlsurvey.coding.pipeline import run_lexicon
+from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 
 setup(snakemake.log[0])
-run_lexicon(snakemake.input.texts, snakemake.input.codebook, snakemake.input.lexicon,
-            snakemake.output.matches.rsplit("/", 1)[0])
+
+with all_or_nothing():  # the step writes all of its outputs or none
+    run_lexicon(snakemake.input.texts, snakemake.input.codebook, snakemake.input.lexicon,
+                snakemake.output.matches.rsplit("/", 1)[0])

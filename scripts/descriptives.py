@@ -3,12 +3,15 @@
 from pathlib import Path
 
 from tlsurvey import descriptives
+from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 
 log = setup(snakemake.log[0])
-written = descriptives.run(
-    Path(snakemake.input.tables[0]).parent,
-    Path(snakemake.output[0]).parent,
-    snakemake.input.study,
-)
-log.info("wrote %s", ", ".join(str(p) for p in written.values()))
+
+with all_or_nothing():  # the step writes all of its outputs or none
+    written = descriptives.run(
+        Path(snakemake.input.tables[0]).parent,
+        Path(snakemake.output[0]).parent,
+        snakemake.input.study,
+    )
+    log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -2,15 +2,18 @@
 
 from pathlib import Path
 
+from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_outcome
 
 log = setup(snakemake.log[0])
-written = run_outcome(
-    snakemake.input.ratings,
-    snakemake.input.study,
-    snakemake.input.get("outcomes"),
-    Path(snakemake.output.summary).parent,
-    snakemake.params.models,
-)
-log.info("wrote %s", ", ".join(str(p) for p in written.values()))
+
+with all_or_nothing():  # the step writes all of its outputs or none
+    written = run_outcome(
+        snakemake.input.ratings,
+        snakemake.input.study,
+        snakemake.input.get("outcomes"),
+        Path(snakemake.output.summary).parent,
+        snakemake.params.models,
+    )
+    log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -2,14 +2,17 @@
 
 from pathlib import Path
 
+from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_task
 
 log = setup(snakemake.log[0])
-written = run_task(
-    snakemake.input.choices,
-    snakemake.input.study,
-    Path(snakemake.output.task_dependence).parent,
-    snakemake.params.models,
-)
-log.info("wrote %s", ", ".join(str(p) for p in written.values()))
+
+with all_or_nothing():  # the step writes all of its outputs or none
+    written = run_task(
+        snakemake.input.choices,
+        snakemake.input.study,
+        Path(snakemake.output.task_dependence).parent,
+        snakemake.params.models,
+    )
+    log.info("wrote %s", ", ".join(str(p) for p in written.values()))

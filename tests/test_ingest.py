@@ -268,7 +268,7 @@ def test_scrub_leaves_numbers_and_years():
     text = "AUC 0.9897 on 7,180 patches from 2010-2020, n = 834; call 030 1234 5678."
     clean, counts = scrub(text)
     assert clean == "AUC 0.9897 on 7,180 patches from 2010-2020, n = 834; call [PHONE]."
-    assert counts == {"email": 0, "url": 0, "phone": 1, "name": 0}
+    assert counts == {"email": 0, "url": 0, "ip": 0, "phone": 1, "name": 0, "control": 0}
 
 
 def test_salt_sources(tmp_path, monkeypatch):

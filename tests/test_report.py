@@ -437,7 +437,7 @@ def test_privacy_settings_values_are_not_printed(tmp_path, ingest):
         "privacy": {"salt_env": "SECRET_SALT_VAR", "scrub_names": ["Alice Example"]}})
     page = out.read_text(encoding="utf-8")
     assert "SECRET_SALT_VAR" not in page and "Alice Example" not in page
-    assert "salt_env: (not shown)" in page
+    assert "salt_env: (set; not shown)" in page
 
 
 def test_bundle_links_audit_and_holds_tex_and_pdfs(tmp_path, ingest):

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tlsurvey.config import load_yaml
+from tlsurvey.io import read_table
 from tlsurvey.simulate import FORMATS, cli, instrument, simulate, simulate_ratings
 from tlsurvey.simulate import text as phrases
 from tlsurvey.simulate.instrument import COLUMNS, FACTORS, QUALTRICS_META, RATING_KEYS, address
@@ -36,7 +37,7 @@ def strs(values):
 
 
 def truth(out, name):
-    return pd.read_csv(out / "qualtrics-csv" / "truth" / WAVE / name)
+    return read_table(out / "qualtrics-csv" / "truth" / WAVE / name)  # formula-safe CSV
 
 
 def counts(out):

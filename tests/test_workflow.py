@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import snakemake
 
+from tlsurvey.io import read_table
 from tlsurvey.study import Study
 
 EXAMPLE = Path("data/raw/example")
@@ -28,7 +29,7 @@ def waves(workflow_run):
 
 def truth(workdir: Path, wave: str, name: str):
     path = workdir / EXAMPLE / "truth" / wave / name
-    return json.loads(path.read_text()) if path.suffix == ".json" else pd.read_csv(path)
+    return json.loads(path.read_text()) if path.suffix == ".json" else read_table(path)
 
 
 def test_flow_adds_up_and_matches_truth(workflow_run, waves):

@@ -13,6 +13,7 @@ import os
 import sys
 
 from tlsurvey.errors import InputError
+from tlsurvey.io import all_or_nothing
 
 COMMANDS = {
     "simulate": ("tlsurvey.simulate", "write a simulated survey export with planted truth"),
@@ -41,7 +42,8 @@ def main(argv=None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[argv[0]][0])
     try:
-        return module.cli(argv[1:]) or 0
+        with all_or_nothing():  # a failing command leaves none of its outputs
+            return module.cli(argv[1:]) or 0
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -56,6 +56,47 @@ def load_yaml(path, name: str | None = None) -> dict:
     return validate(data, name, path) if name else data
 
 
+# The workflow's config schema (Snakemake validates config/config.yaml with it); the CLI commands
+# validate the sections they read against the same schema.
+CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+PRIVATE = ("privacy",)  # config sections whose values are never printed (report, logs)
+
+
+def load_config(path, sections=("privacy", "exclusions")) -> dict:
+    """Read a workflow config file for a CLI command, validating ``sections`` (when present)
+    against the workflow's config schema.
+
+    Raises
+    ------
+    InputError
+        Missing file, invalid YAML, not a mapping, or a section failing the schema (the
+        schema's message, naming the offending key).
+    """
+    data = load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise InputError(path, "invalid config at (top level): not a mapping")
+    if CONFIG_SCHEMA.is_file():
+        properties = yaml.safe_load(CONFIG_SCHEMA.read_text(encoding="utf-8"))["properties"]
+        for section in sections:
+            if section in data:
+                validator = jsonschema.Draft202012Validator(properties[section])
+                error = jsonschema.exceptions.best_match(validator.iter_errors(data[section]))
+                if error is not None:
+                    where = "/".join([section, *(str(p) for p in error.absolute_path)])
+                    raise InputError(path, f"invalid config at {where}: {error.message}")
+    return data
+
+
+def redact_private(config) -> dict:
+    """``config`` with the values of its private sections (``PRIVATE``) replaced by a note, for
+    printing the configuration in a report."""
+    config = dict(config or {})
+    for section in PRIVATE:
+        if isinstance(config.get(section), dict):
+            config[section] = {key: "(set; not shown)" for key in config[section]}
+    return config
+
+
 def file_sha256(path) -> str:
     """Hex sha256 of a file's bytes (for provenance records)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tlsurvey.config import load_yaml
+from tlsurvey.config import load_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +53,8 @@ def cli(argv=None) -> int:
     args = _parser().parse_args(argv)
     setup()
     out = Path(args.out)
-    privacy = (load_yaml(args.config) or {}).get("privacy") if Path(args.config).is_file() else None
+    privacy = (load_config(args.config, ("privacy",)).get("privacy")
+               if Path(args.config).is_file() else None)
     matches = out / "lexicon_matches.parquet"
     pipeline.run_lexicon(args.texts, args.codebook, args.lexicon, out)
     topics = info = semantic = None

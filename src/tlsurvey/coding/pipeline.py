@@ -25,7 +25,7 @@ from tlsurvey.coding.topics import (
 )
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
-from tlsurvey.io import read_table, write_bytes, write_table, write_text
+from tlsurvey.io import read_table, write_bytes, write_table, write_text, xml_text
 from tlsurvey.provenance import embedding_provenance, package_versions
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,10 @@ def participant_mapper(privacy: dict | None):
 
 
 def read_texts(path) -> pd.DataFrame:
-    """The ingest ``texts`` table, sorted by text_id."""
-    return read_table(path).sort_values("text_id", ignore_index=True)
+    """The ingest ``texts`` table, sorted by text_id, control characters removed (ingest removes
+    them already; a texts table from elsewhere must not break the XML and HTML outputs)."""
+    texts = read_table(path).sort_values("text_id", ignore_index=True)
+    return texts.assign(text=texts["text"].map(xml_text, na_action="ignore"))
 
 
 def run_lexicon(texts_path, codebook_path, lexicon_path, out_dir) -> pd.DataFrame:

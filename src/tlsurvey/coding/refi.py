@@ -18,6 +18,7 @@ from lxml import etree
 
 from tlsurvey import __version__
 from tlsurvey.coding.codebook import color
+from tlsurvey.io import xml_text
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -33,9 +34,9 @@ def guid(kind: str, key: str) -> str:
 
 def element(parent, ns: str, tag: str, text: str | None = None, **attrs):
     """Append ``<tag>`` in namespace ``ns`` with string attributes (and text) to ``parent``."""
-    el = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: str(v) for k, v in attrs.items()})
+    el = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 

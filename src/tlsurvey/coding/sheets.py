@@ -85,6 +85,12 @@ def read_sheet(path, codes, pid: Callable[[str, str], str] | None = None,
         sheet = pd.read_csv(path, dtype={"response_id": str, "wave": str, "case_study": str})
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "coder sheet is empty (no header row)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"not a readable CSV coder sheet: {exc}") from None
+    if sheet.empty:
+        log.warning("%s: coder sheet has a header but no rows", path)
     needed = ["coder", "code", "value"] + (["text_id"] if "text_id" in sheet else KEY)
     missing = [c for c in needed if c not in sheet]
     if missing:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.coding.language import detect_languages
-from tlsurvey.config import load_yaml, schema_errors, validate
+from tlsurvey.config import load_config, load_yaml, schema_errors, validate
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import (
     REDACTIONS,
@@ -29,6 +29,7 @@ from tlsurvey.ingest.deidentify import (
     key_hash,
     participant_id,
     scrub,
+    scrub_columns,
     text_id,
 )
 from tlsurvey.ingest.exclusions import duplicates, flag, flow
@@ -201,7 +202,11 @@ def ingest_wave(
     scrubbed = [scrub(text, privacy["scrub_names"]) for text in texts["text"]]
     found = pd.DataFrame([f for _, f in scrubbed], columns=list(REDACTIONS),
                          index=texts["row"]).astype("int64")
-    counts = found.groupby(level=0).sum().reindex(meta["row"], fill_value=0)
+    free = [c for c in mapped.responses.columns if c != "row" and not c.endswith("_code")]
+    mapped.responses, in_demographics = scrub_columns(mapped.responses, free,
+                                                      privacy["scrub_names"])
+    counts = pd.concat([found, in_demographics.set_axis(mapped.responses["row"])])
+    counts = counts.groupby(level=0).sum().reindex(meta["row"], fill_value=0)
     texts["text"], texts["n_redacted"] = [t for t, _ in scrubbed], found.sum(axis=1).to_numpy()
 
     keys = pd.DataFrame(
@@ -383,7 +388,7 @@ def cli(argv: list[str]) -> int:
     config_path = args.config or (
         "config/config.yaml" if Path("config/config.yaml").is_file() else None
     )
-    config = load_yaml(config_path) if config_path else {}
+    config = load_config(config_path) if config_path else {}
     waves = [
         {"label": label, "file": path, "format": args.format}
         for label, path in zip(labels, args.exports, strict=True)

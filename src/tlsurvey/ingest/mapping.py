@@ -8,17 +8,29 @@ for LimeSurvey/SPSS, as a code carrying a value label); all map to the scale cod
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from tlsurvey.errors import InputError
+from tlsurvey.ingest.deidentify import identifier_value
 from tlsurvey.ingest.readers import RawExport, _norm
 from tlsurvey.study import Study
 
 MULTIPLE_SEPARATOR = "; "  # between the chosen options of a multi-select answer
 _FALSE = {"0", "false", "f", "no", "n", ""}
+_TRUE = {"1", "true", "t", "yes", "y"}
+RANGES = {"progress": (0.0, 100.0), "duration": (0.0, np.inf)}  # metadata value ranges
+log = logging.getLogger("tlsurvey.ingest.mapping")
+# Export columns that identify a person: by header (short name or question text, camelCase split)
+# or by content. Such a column must be declared under ``identifiers`` or mapped.
+_IDENTIFIER_HEADER = re.compile(
+    r"\b(?:ip ?addr(?:ess)?|ip|e-?mail(?: address)?|latitude|longitude|lat|lon|lng|"
+    r"geo ?location|(?:first|last|full|given|family|sur|your|recipient) ?name|surname|"
+    r"phone(?: number)?|street address|postcode|zip code)\b")
 
 
 class Problems:
@@ -64,6 +76,76 @@ def parse_bool(text: str) -> bool:
     LimeSurvey submit date) -> True."""
     value = str(text).strip().casefold()
     return value not in _FALSE
+
+
+def finished_flag(text: str) -> bool:
+    """A ``finished`` value: 1/true/yes -> True, 0/false/no/empty -> False, a date or time (a
+    submit date) -> True.
+
+    Raises
+    ------
+    ValueError
+        Any other text (such as "maybe").
+    """
+    value = str(text).strip().casefold()
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    if _iso(value) != value or re.fullmatch(r"\d{4}-\d\d-\d\dt\d\d:\d\d:\d\d", value):
+        return True
+    raise ValueError(f"finished flag {text!r} is not a boolean (1/0, true/false, yes/no)")
+
+
+def _header_words(text: str) -> str:
+    """A header as lower-case words: camelCase, snake_case and punctuation split."""
+    return " ".join(re.sub(r"([a-z])([A-Z])", r"\1 \2", str(text)).replace("_", " ")
+                    .replace("-", " ").casefold().split())
+
+
+def identifier_kind(raw: RawExport, column: str) -> str | None:
+    """Why ``column`` of ``raw`` looks like a personal identifier (None when it does not)."""
+    for header in (column, raw.questions.get(column, "")):
+        words = _header_words(header)
+        if _IDENTIFIER_HEADER.search(words) or _IDENTIFIER_HEADER.search(words.replace(" ", "")):
+            return f"header {header!r}"
+    for value in raw.data[column]:
+        kind = identifier_value(value)
+        if kind is not None:
+            return f"a value that is {kind}"
+    return None
+
+
+def check_identifiers(raw: RawExport, instrument: dict, columns: dict[str, str],
+                      problems: Problems) -> set[str]:
+    """Export columns that are identifiers: the declared ones (by ImportId, short name or
+    question text) and undeclared ones that look like one.
+
+    Raises (or collects)
+    --------------------
+    InputError
+        An answer item resolving to a declared identifier, or an export column that looks like
+        an identifier (IP, e-mail, coordinate or name) but is neither mapped nor declared.
+    """
+    declared = {}
+    for name in instrument.get("identifiers", []):
+        column = raw.resolve(name)
+        if column is not None:
+            declared[column] = name
+    metadata = set(instrument.get("metadata", {}).values())
+    for name, column in columns.items():
+        if column in declared and name not in metadata:
+            problems.add(InputError(raw.path, f"mapped column is the identifier "
+                                    f"{declared[column]!r} ({column}) and would be kept",
+                                    column=name))
+    used = set(columns.values())
+    for column in raw.columns:
+        if column in used or column in declared:
+            continue
+        kind = identifier_kind(raw, column)
+        if kind is not None:
+            problems.add(InputError(raw.path, f"column looks like a personal identifier "
+                                    f"({kind}) but is neither mapped nor listed under "
+                                    "identifiers: declare it", column=column))
+    return set(declared)
 
 
 def parse_multiple(value: str, options: list[str], value_labels: dict | None = None):
@@ -261,16 +343,16 @@ def _meta(m: _Mapper, instrument: dict) -> pd.DataFrame:
     for key in ("response_id", "status", "external_reference", "email"):
         values = m.each(metadata[key], text) if key in metadata else []
         meta[key] = [v or "" for v in values] if values else ""
-    meta["start"] = (
-        [_iso(v) for v in m.each(metadata["start"], text)] if "start" in metadata else ""
-    )
+    meta["start"] = m.each(metadata["start"], _start) if "start" in metadata else ""
     for key, col in (("duration", "duration_s"), ("progress", "progress")):
         meta[col] = pd.array(
-            m.each(metadata[key], number) if key in metadata else [np.nan] * n, "float64"
+            m.each(metadata[key], _in_range(number, key)) if key in metadata else [np.nan] * n,
+            "float64",
         )
     meta["finished"] = True  # no finished flag: a LimeSurvey-style end (submit) date, or all
     if "finished" in metadata and m.values(metadata["finished"]) is not None:
-        meta["finished"] = [parse_bool(v) for v in m.values(metadata["finished"])]
+        meta["finished"] = [bool(v) for v in m.each(metadata["finished"],
+                                                    lambda v, _labels: finished_flag(v))]
     elif "end" in metadata and m.values(metadata["end"]) is not None:
         meta["finished"] = [bool(v.strip()) for v in m.values(metadata["end"])]
     meta["duplicate_key"] = meta["response_id"]
@@ -296,6 +378,34 @@ def _meta(m: _Mapper, instrument: dict) -> pd.DataFrame:
     return meta
 
 
+def _in_range(convert, key: str):
+    """``convert`` followed by a check against ``RANGES[key]``."""
+    low, high = RANGES[key]
+
+    def checked(value, labels):
+        number = convert(value, labels)
+        if not np.isnan(number) and not low <= number <= high:
+            raise ValueError(f"{key} {value.strip()} outside {low:g}-{high:g}")
+        return number
+
+    return checked
+
+
+def _start(value, _labels) -> str:
+    """A start time as ``YYYY-MM-DDTHH:MM:SS`` (``""`` when empty).
+
+    Raises
+    ------
+    ValueError
+        Text that is no date or time (it would be written as it stands).
+    """
+    value = value.strip()
+    iso = _iso(value)
+    if value and iso == value and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", value):
+        raise ValueError(f"start {value!r} is not a date and time")
+    return iso
+
+
 def _iso(value) -> str:
     """A start time as ``YYYY-MM-DDTHH:MM:SS`` when it parses, else unchanged."""
     if not value:
@@ -306,7 +416,41 @@ def _iso(value) -> str:
         return value
 
 
+def check_value_labels(m: _Mapper, name: str, scale: _Scale) -> None:
+    """The export's value labels of a scaled column (SPSS, LimeSurvey) must be labels of the
+    instrument's scale, each on the code that label has in the scale (else an InputError), and a
+    code with no value label is an InputError when the labels cover the whole scale (a partly
+    labelled scale, such as end points only, is accepted with a warning)."""
+    column = m.columns.get(name)
+    labels = m.raw.labels.get(column) if column else None
+    if not labels:
+        return
+    for code, label in labels.items():
+        known = scale.codes.get(_norm(label))
+        number = _number(code)
+        if known is None:
+            m.problems.add(InputError(m.raw.path, f"value label {label!r} (code {code}) is not a "
+                                      f"label of scale {scale.name}", column=name))
+        elif number is not None and number != known:
+            m.problems.add(InputError(m.raw.path, f"value label {label!r} is on code {code} but "
+                                      f"scale {scale.name} gives it {known}", column=name))
+    complete = {_norm(v) for v in labels.values()} >= set(scale.codes)
+    unlabelled = 0
+    for value, file_row in zip(m.values(name), m.raw.file_rows, strict=True):
+        value = value.strip()
+        if value and value not in labels and _norm(value) not in scale.codes:
+            if complete:
+                m.problems.add(InputError(m.raw.path, f"code {value} has no value label "
+                                          f"(labelled codes: {', '.join(labels)})",
+                                          row=file_row, column=name))
+            unlabelled += 1
+    if unlabelled and not complete:
+        log.warning("%s: column %s: %d values carry no value label (the file labels only part "
+                    "of scale %s); read as scale codes", m.raw.path, name, unlabelled, scale.name)
+
+
 def _scaled(m: _Mapper, name: str, scale: str) -> list[int | None]:
+    check_value_labels(m, name, m.scales[scale])
     return m.each(name, m.scales[scale].code)
 
 
@@ -404,6 +548,7 @@ def map_export(raw: RawExport, instrument: dict, problems: Problems | None = Non
         collects them).
     """
     m = _Mapper(raw, instrument, problems or Problems())
+    check_identifiers(raw, instrument, m.columns, m.problems)
     meta = _meta(m, instrument)
 
     def rating(item):

@@ -18,7 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,9 @@ FORMATS = (
     "spss",
 )
 ROW_COLUMN = "_row"  # synthetic column: 1-based data row, usable as response id
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+log = logging.getLogger("tlsurvey.ingest.readers")
 
 
 @dataclass
@@ -60,6 +65,8 @@ class RawExport:
         Short name -> {code: label} for formats carrying value labels.
     types
         Short name -> platform field type, when the format says.
+    repeated
+        Short names the header repeats (columns told apart by ImportId only).
     """
 
     path: Path
@@ -70,6 +77,7 @@ class RawExport:
     import_ids: dict[str, str] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
+    repeated: set[str] = field(default_factory=set)
 
     @property
     def columns(self) -> list[str]:
@@ -80,6 +88,9 @@ class RawExport:
         """Column addressed by ``name``: ImportId first, then short name, then question text."""
         if name in self.import_ids:
             return self.import_ids[name]
+        if name in self.repeated:
+            raise InputError(self.path, "several columns have this short name: address the "
+                             "column by its ImportId", column=name)
         if name in self.data.columns:
             return name
         wanted = _norm(name)
@@ -104,27 +115,57 @@ def _norm(text: str) -> str:
 # ---------------------------------------------------------------------------- low-level parsing
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    """Text and encoding name of a file's bytes (BOMs honoured and stripped)."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+def _decode(raw: bytes, path=None) -> tuple[str, str]:
+    """Text and encoding name of a file's bytes (BOMs honoured and stripped).
+
+    Raises
+    ------
+    InputError
+        Bytes that are neither UTF-8/UTF-16 nor cp1252 (naming the line of the first bad byte).
+    """
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16"), "utf-16"
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not valid {exc.encoding.upper()} after its byte-order mark: "
+                         f"{exc.reason} at byte {exc.start}", row=line) from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"neither UTF-8 nor Windows-1252: byte 0x{raw[exc.start]:02x} at "
+                         f"offset {exc.start} is undefined; re-export the file as UTF-8",
+                         row=line) from None
 
 
-def _parse_delimited(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """Records of a delimited text and the 1-based line each starts on; blank records dropped."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _parse_delimited(text: str, delimiter: str, path=None,
+                     strict: bool = True) -> tuple[list[list[str]], list[int]]:
+    """Records of a delimited text and the 1-based line each starts on; blank records dropped.
+
+    Raises
+    ------
+    InputError
+        Malformed quoting, such as a quoted field still open at the end of a truncated file.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
     rows, lines, start = [], [], 1
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            rows.append(record)
-            lines.append(start)
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        hint = " (a quoted field is never closed: truncated file?)" if "end of data" in str(
+            exc) else ""
+        raise InputError(path, f"malformed delimited text: {exc}{hint}", row=start) from None
     return rows, lines
 
 
@@ -151,20 +192,83 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _build(path, fmt, names, body, body_lines, questions=None, import_ids=None) -> RawExport:
-    """Assemble a RawExport; trailing columns with empty header and no data are dropped."""
-    width = max([len(names), *(len(r) for r in body)]) if body else len(names)
-    names = list(names) + [""] * (width - len(names))
-    body = [list(r) + [""] * (width - len(r)) for r in body]
-    while names and not names[-1].strip() and all(not r[len(names) - 1].strip() for r in body):
+def _check_widths(path, width, body, body_lines, header_line) -> list[list[str]]:
+    """Rows cut to the header's ``width``; a shorter row (truncated file) or a longer one with
+    data beyond the header (ragged row) is an InputError."""
+    out = []
+    for row, line in zip(body, body_lines, strict=True):
+        if len(row) < width:
+            raise InputError(path, f"row has {len(row)} fields but the header (line "
+                             f"{header_line}) has {width}: truncated file or a missing "
+                             "delimiter", row=line)
+        extra = [i for i in range(width, len(row)) if row[i].strip()]
+        if extra:
+            raise InputError(path, f"row has {len(row)} fields but the header (line "
+                             f"{header_line}) has {width}: data beyond the last column",
+                             row=line, column=str(extra[0] + 1))
+        out.append(row[:width])
+    return out
+
+
+def _duplicates(path, names, body, import_ids) -> list[int]:
+    """Indices of columns to drop: a repeated header name whose values equal the first column of
+    that name (logged). Repeated names told apart by distinct ImportIds are kept.
+
+    Raises
+    ------
+    InputError
+        A repeated header name with different content (ambiguous column).
+    """
+    first: dict[str, int] = {}
+    drop = []
+    for i, name in enumerate(names):
+        if name not in first:
+            first[name] = i
+            continue
+        j = first[name]
+        ids = import_ids or []
+        if len(ids) > i and ids[i] and ids[i] != (ids[j] if len(ids) > j else ""):
+            continue
+        if any(r[i] != r[j] for r in body):
+            raise InputError(path, f"columns {j + 1} and {i + 1} share the header {name!r} but "
+                             "differ in content: rename one", column=name)
+        log.warning("%s: column %d repeats column %d (%r) with the same content; dropped",
+                    path, i + 1, j + 1, name)
+        drop.append(i)
+    return drop
+
+
+def _build(path, fmt, names, body, body_lines, questions=None, import_ids=None,
+           header_line=1) -> RawExport:
+    """Assemble a RawExport; trailing columns with empty header and no data are dropped.
+
+    Raises
+    ------
+    InputError
+        No data rows, a row of another width than the header, or a repeated header name with
+        different content.
+    """
+    if not body:
+        raise InputError(path, "export has a header but no responses")
+    names = [n.strip() for n in names]
+    body = _check_widths(path, len(names), body, body_lines, header_line)
+    while names and not names[-1] and all(not r[len(names) - 1].strip() for r in body):
         names.pop()
         body = [r[: len(names)] for r in body]
-    names = _unique([n.strip() or f"column{i + 1}" for i, n in enumerate(names)])
+    names = [n or f"column{i + 1}" for i, n in enumerate(names)]
+    drop = set(_duplicates(path, names, body, import_ids))
+    if drop:
+        keep = [i for i in range(len(names)) if i not in drop]
+        names, body = [names[i] for i in keep], [[r[i] for i in keep] for r in body]
+        questions = [q for i, q in enumerate(questions or []) if i not in drop]
+        import_ids = [x for i, x in enumerate(import_ids or []) if i not in drop]
+    repeated = {n for n in names if names.count(n) > 1}
+    names = _unique(names)
     data = pd.DataFrame(body, columns=names, dtype=object).fillna("")
     data[ROW_COLUMN] = [str(i + 1) for i in range(len(body))]
     questions = dict(zip(names, questions or [], strict=False))
     ids = {i: n for i, n in zip(import_ids or [], names, strict=False) if i}
-    return RawExport(Path(path), fmt, data, list(body_lines), questions, ids)
+    return RawExport(Path(path), fmt, data, list(body_lines), questions, ids, repeated=repeated)
 
 
 # ------------------------------------------------------------------------------- Qualtrics
@@ -186,25 +290,34 @@ def _qualtrics(path, fmt, rows, lines) -> RawExport:
         raise InputError(path, "Qualtrics export needs at least 2 header rows")
     if len(rows) >= 3 and _import_id(rows[2][0]) is not None:
         ids = [_import_id(c) or "" for c in rows[2]]
-        return _build(path, fmt, rows[0], rows[3:], lines[3:], rows[1], ids)
-    return _build(path, fmt, rows[0], rows[2:], lines[2:], rows[1])
+        return _build(path, fmt, rows[0], rows[3:], lines[3:], rows[1], ids, lines[0])
+    return _build(path, fmt, rows[0], rows[2:], lines[2:], rows[1], header_line=lines[0])
 
 
 def _read_xlsx_rows(path) -> tuple[list[list[str]], list[int]]:
+    """Non-blank rows of the first sheet (padded to one width) and their sheet row numbers."""
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable .xlsx workbook (truncated or damaged?): {exc}"
+                         ) from None
+    rows, lines = [], []
     try:
         sheet = book.worksheets[0]
-        rows, lines = [], []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             cells = [_cell(v) for v in values]
             if any(c.strip() for c in cells):
                 rows.append(cells)
                 lines.append(number)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise InputError(path, f"not a readable .xlsx workbook (truncated or damaged?): {exc}",
+                         row=(lines[-1] + 1) if lines else None) from None
     finally:
         book.close()
-    return rows, lines
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows], lines
 
 
 # ------------------------------------------------------------------------------ LimeSurvey
@@ -236,7 +349,7 @@ def syntax_file(path) -> Path | None:
 def _parse_r_syntax(path) -> tuple[dict[int, str], dict[int, dict[str, str]], dict[int, str]]:
     """Short names, value labels and field types by 1-based column from an R syntax file."""
     names, labels, types, current = {}, {}, {}, None
-    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+    for line in _decode(Path(path).read_bytes(), path)[0].splitlines():
         if m := _R_TYPE.match(line):
             current = m.group(1)
         elif m := _R_FACTOR.match(line):
@@ -258,7 +371,7 @@ def _limesurvey_r(path, rows, lines) -> RawExport:
     header = rows[0]
     names, labels, types = _parse_r_syntax(syntax)
     short = [names.get(i + 1, text) for i, text in enumerate(header)]
-    export = _build(path, "limesurvey", short, rows[1:], lines[1:], header)
+    export = _build(path, "limesurvey", short, rows[1:], lines[1:], header, header_line=lines[0])
     cols = export.columns
     export.labels = {cols[i - 1]: lab for i, lab in labels.items() if i <= len(cols)}
     export.types = {cols[i - 1]: t for i, t in types.items() if i <= len(cols)}
@@ -317,6 +430,23 @@ def _delimiter(path, text: str, fmt: str | None = None) -> str:
     return "\t" if tabbed else ","
 
 
+def _check_content(path, fmt: str) -> None:
+    """Refuse a file whose bytes are not of the kind ``fmt`` expects (a workbook named .csv, a
+    CSV named .xlsx, an empty file)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise InputError(path, "export is empty (0 bytes)")
+    workbook = head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
+    if fmt == "qualtrics-xlsx" and not head.startswith(_ZIP_MAGIC):
+        kind = "a legacy .xls workbook" if workbook else "text (a CSV or TSV file?)"
+        raise InputError(path, f"not an .xlsx workbook: the file is {kind}; save it as .xlsx, or "
+                         "give it its real suffix")
+    if fmt not in ("qualtrics-xlsx", "spss") and workbook:
+        raise InputError(path, f"format {fmt} expects text, but the file is a spreadsheet "
+                         "workbook: give it the .xlsx suffix or use --format qualtrics-xlsx")
+
+
 def detect_format(path) -> str:
     """Guess an export's format from its suffix and content."""
     path = Path(path)
@@ -327,9 +457,10 @@ def detect_format(path) -> str:
         return "qualtrics-xlsx"
     if syntax_file(path) is not None:
         return "limesurvey"
-    text, encoding = _decode(path.read_bytes())
+    _check_content(path, "qualtrics-csv")
+    text, encoding = _decode(path.read_bytes(), path)
     tabbed = encoding == "utf-16" or _delimiter(path, text) == "\t"
-    rows, _ = _parse_delimited(text[:200_000], "\t" if tabbed else ",")
+    rows, _ = _parse_delimited(text[:200_000], "\t" if tabbed else ",", path, strict=False)
     if rows and rows[0] and rows[0][0].strip() == "Timestamp":
         return "google-forms"
     if _looks_qualtrics(rows):
@@ -355,15 +486,16 @@ def read_export(path, fmt: str | None = None) -> RawExport:
         raise InputError(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "spss":
         return _read_spss(path)
+    _check_content(path, fmt)
     if fmt == "qualtrics-xlsx":
         rows, lines = _read_xlsx_rows(path)
     else:
-        text, _ = _decode(path.read_bytes())
-        rows, lines = _parse_delimited(text, _delimiter(path, text, fmt))
+        text, _ = _decode(path.read_bytes(), path)
+        rows, lines = _parse_delimited(text, _delimiter(path, text, fmt), path)
     if not rows:
         raise InputError(path, "export is empty")
     if fmt.startswith("qualtrics"):
         return _qualtrics(path, fmt, rows, lines)
     if fmt == "limesurvey":
         return _limesurvey_r(path, rows, lines)
-    return _build(path, fmt, rows[0], rows[1:], lines[1:], rows[0])
+    return _build(path, fmt, rows[0], rows[1:], lines[1:], rows[0], header_line=lines[0])

@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from tlsurvey import __version__, provenance
-from tlsurvey.config import file_sha256, load_yaml
+from tlsurvey.config import file_sha256, load_yaml, redact_private
 from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
 from tlsurvey.io import read_table, write_text
 from tlsurvey.report import sections
@@ -157,18 +157,6 @@ def run_time_info(times: pd.DataFrame | None) -> dict | None:
             "wall": f"{times['end'].max() - times['start'].min():.1f}"}
 
 
-HIDDEN = "(not shown)"
-
-
-def shown_config(config: Mapping) -> dict:
-    """The configuration as printed: the keys of the ``privacy`` section are listed, their
-    values (salt sources, names to scrub) are not."""
-    out = dict(config)
-    if isinstance(out.get("privacy"), Mapping):
-        out["privacy"] = {key: HIDDEN for key in out["privacy"]}
-    return out
-
-
 def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = None) -> dict:
     """Package versions, config text, input hashes, lexicon hash, seeds, build and run time."""
     files = {name: str(p) for name, p in sorted(inp.paths.items()) if Path(p).is_file()}
@@ -182,7 +170,8 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
         "python": platform.python_version(),
         "platform": platform.platform(),
         "config_path": str(config_path) if config_path else None,
-        "config_text": yaml.safe_dump(shown_config(config), sort_keys=False, allow_unicode=True),
+        "config_text": yaml.safe_dump(redact_private(config), sort_keys=False,
+                                      allow_unicode=True),
         "hashes": [(name, path, sha256(path)) for name, path in files.items()],
         "lexicon": (str(lexicon), sha256(str(lexicon))) if lexicon and Path(lexicon).is_file()
         else None,
