@@ -24,6 +24,7 @@ include: "workflow/rules/coding.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/multiverse.smk"
 
 
 rule all:
@@ -31,3 +32,4 @@ rule all:
         "results/report/report.html",
         "results/coding/audit.html",
         "results/coding/project.qdpx",
+        rules.multiverse.input,

@@ -16,6 +16,7 @@ CODE = {
     "models": code_digest("models"),
     "figures": code_digest("figures", "descriptives.py", "ingest/mapping.py"),
     "report": code_digest("report", "templates", "provenance.py"),
+    "multiverse": code_digest("multiverse", "models", "study.py"),
 }
 # Steps that hash participant ids take this as a param: a new salt reruns them.
 SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))

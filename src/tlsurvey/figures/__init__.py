@@ -10,7 +10,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tlsurvey.config import load_yaml
-from tlsurvey.figures import choices, coding, factors, likert, models, relations, sample, theme
+from tlsurvey.figures import (
+    choices,
+    coding,
+    factors,
+    likert,
+    models,
+    multiverse,
+    relations,
+    sample,
+    theme,
+)
 from tlsurvey.io import read_table
 
 FIGURES: dict[str, Callable] = {
@@ -28,6 +38,7 @@ FIGURES: dict[str, Callable] = {
     "ambiguous_terms": lambda t: coding.ambiguous_terms(t["terms"], t.get("codebook")),
     "intuition_outcome": lambda t: relations.intuition_outcome(t["ratings"], t["outcomes"]),
     "waves": lambda t: choices.waves(t["ratings"], t["choices"]),
+    "specification_curve": lambda t: multiverse.specification_curve(t["curve"]),
 }
 
 
