@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test lint report browser example clean
+.PHONY: run test test-slurm lint report browser example clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Single-node Slurm cluster on this machine (installs Debian's slurm-wlm and munge when missing):
+# the example through profiles/slurm must equal a local run byte for byte, then a 200-spec
+# multiverse on both (.ci/test_slurm.py).
+test-slurm: $(STAMP)
+	$(BIN)/python -c "import snakemake_executor_plugin_slurm" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet -e '.[test,slurm]'
+	$(BIN)/python .ci/test_slurm.py --specs 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests benchmarks

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tlsurvey.ingest.deidentify import salt_fingerprint
+from tlsurvey.layout import salt_fingerprint
 from tlsurvey.provenance import code_digest
 
 

@@ -4,8 +4,8 @@ Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wav
 are resolved there). Intermediate per-wave tables are already de-identified.
 """
 
-from tlsurvey.ingest import TABLES as INGEST_TABLES
-from tlsurvey.ingest import wave_inputs as ingest_wave_inputs
+from tlsurvey.layout import TABLES as INGEST_TABLES
+from tlsurvey.layout import wave_inputs as ingest_wave_inputs
 
 INGEST_WAVE_FILES = [*INGEST_TABLES, "screening"]
 
