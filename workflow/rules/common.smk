@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 from tlsurvey.layout import salt_fingerprint
+from tlsurvey.multiverse import settings as multiverse_settings
+from tlsurvey.multiverse import specifications as multiverse_specifications
 from tlsurvey.provenance import code_digest
 
 
@@ -43,3 +45,18 @@ def reported(path, category):
 def config_section(name):
     """config[name] with keys sorted: reordering the YAML must not look like a params change."""
     return json.loads(json.dumps(config.get(name, {}), sort_keys=True))
+
+
+# Multiverse (workflow/rules/multiverse.smk): its settings and specifications by id.
+MV_DIR = "results/multiverse"
+MV = multiverse_settings(config.get("multiverse"))
+MV_SPECS = {spec["id"]: spec for spec in multiverse_specifications(MV, WAVES)}
+MV_REINGESTED = [name for name, overrides in MV["exclusions"].items() if overrides]
+
+
+def mv_ratings(wildcards):
+    """Ratings table of the specification's exclusion variant."""
+    variant = MV_SPECS[wildcards.spec]["exclusions"]
+    if variant in MV_REINGESTED:
+        return f"{MV_DIR}/data/{variant}/ratings.parquet"
+    return "results/ingest/ratings.parquet"

@@ -5,13 +5,6 @@ An exclusion variant other than the configured rules ("{}" overrides) re-ingests
 its overrides into results/multiverse/data/<variant>/; the rest read results/ingest.
 """
 
-from tlsurvey.multiverse import settings as multiverse_settings
-from tlsurvey.multiverse import specifications as multiverse_specifications
-
-MV_DIR = "results/multiverse"
-MV = multiverse_settings(config.get("multiverse"))
-MV_SPECS = {spec["id"]: spec for spec in multiverse_specifications(MV, WAVES)}
-MV_REINGESTED = [name for name, overrides in MV["exclusions"].items() if overrides]
 # The study description (similarity dimensions, outcome): ingest_combine's study.json, or the
 # instrument maps themselves where ingest does not write one.
 MV_STUDY = getattr(rules.ingest_combine.output, "study", None)
@@ -20,14 +13,6 @@ MV_STUDY_INPUT = (
     if MV_STUDY
     else {"instruments": sorted({wave_cfg(w)["instrument"] for w in WAVES})}
 )
-
-
-def mv_ratings(wildcards):
-    """Ratings table of the specification's exclusion variant."""
-    variant = MV_SPECS[wildcards.spec]["exclusions"]
-    if variant in MV_REINGESTED:
-        return f"{MV_DIR}/data/{variant}/ratings.parquet"
-    return "results/ingest/ratings.parquet"
 
 
 wildcard_constraints:
