@@ -7,11 +7,19 @@
 #
 # No accounting database: the executor plugin polls job states with squeue, which keeps finished
 # jobs for MinJobAge seconds (set high below, as the plugin requires for squeue).
+# /etc/slurm/slurm.conf is linked to the generated file while the cluster runs: the plugin's
+# job step drops SLURM_* variables (SLURM_CONF too) before its inner srun, which then reads the
+# default path. An existing /etc/slurm/slurm.conf of a real installation is never replaced.
 set -euo pipefail
 action=${1:?start|stop}
 dir=$(realpath -m "${2:?scratch directory}")
 
+system_conf=/etc/slurm/slurm.conf
+
 stop() {
+  if [[ -L $system_conf && $(readlink "$system_conf") == "$dir/slurm.conf" ]]; then
+    rm -f "$system_conf"
+  fi
   for daemon in slurmd slurmctld munged; do
     if [[ -s $dir/$daemon.pid ]]; then
       kill "$(cat "$dir/$daemon.pid")" 2>/dev/null || true
@@ -73,6 +81,13 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$dir/slurm.conf
+if [[ -e $system_conf || -L $system_conf ]]; then
+  echo "$system_conf exists: not starting a test cluster over an installed one" >&2
+  stop
+  exit 1
+fi
+mkdir -p "$(dirname "$system_conf")"
+ln -s "$dir/slurm.conf" "$system_conf"
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 for _ in $(seq 60); do

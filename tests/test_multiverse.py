@@ -143,3 +143,22 @@ def test_figure_draws_one_interval_per_fitted_specification(results):
     fig = specification_curve(curve(results))
     gids = {line.get_gid() for ax in fig.axes for line in ax.lines if line.get_gid()}
     assert gids == {"spec/a", "spec/b", "spec/d"}
+
+
+def test_workflow_multiverse_matches_the_participant_flow(workflow_run):
+    """Every configured specification is one row; each exclusion variant analyses the
+    participants its own flow says it keeps."""
+    import yaml
+
+    config = yaml.safe_load((workflow_run / "config/config.yaml").read_text())
+    waves = [w["label"] for w in config["waves"]]
+    specs = specifications(config["multiverse"], waves)
+    table = pd.read_csv(workflow_run / "results/multiverse/specification_curve.csv")
+    assert sorted(table["spec"]) == sorted(s["id"] for s in specs)
+    assert table["converged"].all() and (table["estimate"] > 0).all()
+    for variant, overrides in config["multiverse"]["exclusions"].items():
+        data = "results/ingest" if not overrides else f"results/multiverse/data/{variant}"
+        flow = pd.read_csv(workflow_run / data / "flow.csv").set_index(["wave", "step"])["n"]
+        rows = table[(table["exclusions"] == variant) & (table["waves"] == "all")]
+        assert set(rows["n_participants"]) == {flow[("total", "analysed")]}
+    assert (workflow_run / "results/figures/specification_curve.png").stat().st_size > 10_000
