@@ -1,6 +1,6 @@
 """Integration check: the workflow through Snakemake's Slurm executor equals a local run.
 
-Usage: ``python .ci/test_slurm.py [--specs 200] [--keep]`` (``make test-slurm``).
+Usage: ``python .ci/test_slurm.py [--specs 200] [--workdir DIR]`` (``make test-slurm``).
 
 Starts a single-node Slurm cluster on this machine (``.ci/slurm_cluster.sh``: slurmctld, slurmd
 and munged on localhost, configuration in a scratch directory), copies the project twice, runs
@@ -9,6 +9,8 @@ the workflow on the bundled example once with ``profiles/local`` and once with
 byte for byte. Then both copies run a multiverse of ``--specs`` specifications (one Slurm job
 each) and compare again. The cluster has no accounting database, so job states are polled with
 squeue, which keeps finished jobs for MinJobAge (900 s) seconds. Exits 1 on any difference.
+With ``--workdir`` the copies are kept there, and reused (Snakemake recomputes only what is out
+of date) when the check runs again.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def multiverse_config(specs: int) -> dict:
 
 
 def copy_project(dest: Path) -> Path:
+    """``dest`` with the project files copied in (kept as they are when it already exists)."""
+    if dest.is_dir():
+        return dest
     dest.mkdir(parents=True)
     for name in PROJECT:
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, dest / name)
@@ -82,10 +87,11 @@ def compare(local: Path, slurm: Path) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", type=int, default=200, help="multiverse size (0: skip)")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--workdir", help="keep (and reuse) the two project copies here")
     args = parser.parse_args(argv)
-    scratch = Path(tempfile.mkdtemp(prefix="tlsurvey-slurm-"))
+    scratch = Path(args.workdir or tempfile.mkdtemp(prefix="tlsurvey-slurm-")).resolve()
     cluster = scratch / "cluster"
+    shutil.rmtree(cluster, ignore_errors=True)  # state of an interrupted earlier check
     out = subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "start", str(cluster)],
                          check=True, capture_output=True, text=True).stdout
     env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf")}
@@ -111,8 +117,10 @@ def main(argv=None) -> int:
             problems += compare(local, slurm)
     finally:
         subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "stop", str(cluster)], check=False)
-        if not args.keep:
+        if not args.workdir:
             shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            shutil.rmtree(cluster, ignore_errors=True)
     for step, seconds in timings.items():
         print(f"{step}: {seconds:.0f} s")
     for problem in problems:

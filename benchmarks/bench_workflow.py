@@ -39,9 +39,11 @@ from tlsurvey.report import job_times
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data"]
 STEPS = ("cold", "noop", "n1000", "n10000")
-# Runs a command and prints the peak resident memory (KiB) of its largest descendant.
+# Runs a command; prints the peak resident memory (KiB) of its largest descendant and the CPU
+# seconds of all of them (less sensitive than wall time to other load on the machine).
 PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr)")
 
 
 def scratch_project() -> Path:
@@ -64,15 +66,20 @@ def simulate(workdir: Path, wave: str, participants: int, seed: int, fmt: str) -
             "sheets": sheets}
 
 
-def snakemake(workdir: Path, *args: str) -> tuple[float, float]:
-    """Run Snakemake in ``workdir``: wall seconds and the peak memory (MiB) of any step."""
+def snakemake(workdir: Path, *args: str) -> dict:
+    """Run Snakemake in ``workdir``: wall and CPU seconds, peak memory (MiB) of any step and
+    the machine's load average before the run."""
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "snakemake",
-                           "--quiet", *args], cwd=workdir, stderr=subprocess.PIPE, text=True)
+                           "--quiet", *args], cwd=workdir, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"snakemake {' '.join(args)} failed in {workdir}:\n{done.stderr[-3000:]}")
-    return seconds, round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1)
+    peak, cpu = done.stderr.strip().splitlines()[-1].split()
+    return {"wall_seconds": round(seconds, 2), "cpu_seconds": round(float(cpu), 2),
+            "peak_step_memory_mib": round(int(peak) / 1024, 1), "load_average": round(load, 1)}
 
 
 def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
@@ -80,7 +87,7 @@ def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
     if config is not None:
         write_text(yaml.safe_dump(config, sort_keys=False), workdir / "config" / "config.yaml")
     since = time.time()
-    seconds, peak = snakemake(workdir, "--cores", str(cores), "all")
+    measured = snakemake(workdir, "--cores", str(cores), "all")
     here = Path.cwd()
     os.chdir(workdir)  # job records name outputs relative to the workflow directory
     try:
@@ -89,8 +96,7 @@ def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
         os.chdir(here)
     total = float(times["seconds"].sum())
     return {
-        "wall_seconds": round(seconds, 1),
-        "peak_step_memory_mib": peak,
+        **measured,
         "job_seconds": round(total, 1),
         "rules": {r.rule: {"jobs": int(r.jobs), "seconds": round(r.seconds, 2),
                            "share": round(r.seconds / total, 4)}
@@ -125,9 +131,10 @@ def step_noop(args) -> dict:
     if workdir is None:
         workdir = scratch_project()
         run(workdir, args.cores)
-    walls = [snakemake(workdir, "-n")[0] for _ in range(3)]
-    return {"dry_run_seconds": round(statistics.median(walls), 2),
-            "dry_run_all_seconds": [round(w, 2) for w in walls]}
+    runs = [snakemake(workdir, "-n") for _ in range(3)]
+    return {"dry_run_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "dry_run_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+            "runs": runs}
 
 
 def step_scale(args, participants: int, added: int = 0) -> dict:
@@ -148,15 +155,18 @@ def step_scale(args, participants: int, added: int = 0) -> dict:
 def report(name: str, result: dict) -> None:
     """Print one step's figures."""
     if "dry_run_seconds" in result:
-        print(f"{name}: snakemake -n after a run {result['dry_run_seconds']:.2f} s")
+        print(f"{name}: snakemake -n after a run {result['dry_run_seconds']:.2f} s wall, "
+              f"{result['dry_run_cpu_seconds']:.2f} s CPU (load average "
+              f"{result['runs'][0]['load_average']})")
         return
     for label, part in [(name, result), (f"{name} + added wave", result.get("added_wave"))]:
         if not part:
             continue
         shares = ", ".join(f"{rule} {r['share']:.0%}" for rule, r in list(
             part["rules"].items())[:8])
-        print(f"{label}: {part['wall_seconds']:.1f} s wall, {part['job_seconds']:.1f} s of jobs, "
-              f"peak step memory {part['peak_step_memory_mib']:.0f} MiB"
+        print(f"{label}: {part['wall_seconds']:.1f} s wall, {part['cpu_seconds']:.0f} s CPU, "
+              f"{part['job_seconds']:.1f} s of jobs, peak step memory "
+              f"{part['peak_step_memory_mib']:.0f} MiB, load average {part['load_average']}"
               + (f", {part['texts_embedded']} texts embedded" if "texts_embedded" in part else ""))
         print(f"  largest shares of job time: {shares}")
 

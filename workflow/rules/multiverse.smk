@@ -1,5 +1,6 @@
 """Multiverse: the key estimate (similarity -> outcome) under every combination of the analytic
-choices in config["multiverse"], one job per specification, and its specification curve.
+choices in config["multiverse"], one job per specification, and its specification curve
+(table here; figure results/figures/specification_curve.png from figures.smk).
 
 An exclusion variant other than the configured rules ("{}" overrides) re-ingests every wave with
 its overrides into results/multiverse/data/<variant>/; the rest read results/ingest.
@@ -76,27 +77,7 @@ rule multiverse_curve:
         "../../scripts/multiverse_curve.py"
 
 
-rule figures_specification_curve:
-    input:
-        curve=f"{MV_DIR}/specification_curve.csv",
-    output:
-        png=report(
-            "results/figures/specification_curve.png",
-            caption="../report/specification_curve.rst",
-            category="Multiverse",
-        ),
-        pdf="results/figures/specification_curve.pdf",
-    params:
-        code=CODE["figures"],
-        name="specification_curve",
-    log:
-        "logs/figures/specification_curve.log",
-    conda:
-        "../../environment.yml"
-    script:
-        "../../scripts/figures_plot.py"
-
-
+# The figure (figures_specification_curve) is one of workflow/rules/figures.smk's FIGURE_SPECS.
 rule multiverse:
     input:
         rules.multiverse_curve.output,
