@@ -11,7 +11,7 @@ CORES ?= 2
 # leave out run times, so that a rerun (after an interrupted run, say) gives identical bytes.
 run report: export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: run test lint report browser example clean unlock
+.PHONY: run test test-slurm lint report browser example clean unlock
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ run: $(STAMP) unlock
 
 test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Single-node Slurm cluster on this machine (installs Debian's slurm-wlm and munge when missing):
+# the example through profiles/slurm must equal a local run byte for byte, then a 200-spec
+# multiverse on both (.ci/test_slurm.py).
+test-slurm: $(STAMP)
+	$(BIN)/python -c "import snakemake_executor_plugin_slurm" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet -e '.[test,slurm]'
+	$(BIN)/python .ci/test_slurm.py --specs 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests benchmarks

@@ -24,6 +24,7 @@ include: "workflow/rules/coding.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/multiverse.smk"
 
 
 rule all:
@@ -34,3 +35,4 @@ rule all:
         *CODING_VALIDATION,
         "results/coding/codebook.qdc",
         "results/coding/codebook_taguette.csv",
+        rules.multiverse.input,

@@ -1,12 +1,19 @@
-"""The whole workflow at scale, then again after a new wave is added.
+"""The whole workflow: cold example, no-op, 1,000 and 10,000 respondents, and an added wave.
 
-Usage: ``python benchmarks/bench_workflow.py [--participants 1000] [--added 200] [--cores 2]
-[--out results/bench/workflow.json]``
+Usage: ``python benchmarks/bench_workflow.py [--steps cold,noop,n1000,n10000] [--cores 2]
+[--added 1000] [--out results/bench/workflow.json]``
 
-Simulates a Qualtrics wave of ``--participants`` people, runs the workflow on it in a scratch copy
-of the project, then adds a LimeSurvey wave of ``--added`` people and runs again. Prints and
-writes the wall time of both runs, the run time per rule (Snakemake's job records), the rules
-that the second run recomputed, how many texts it embedded, and the peak memory of any step.
+Each step runs Snakemake in a scratch copy of the project:
+
+- ``cold``: the bundled example from scratch (workflow only, set-up done);
+- ``noop``: ``snakemake -n`` after that run (median of three);
+- ``n1000``: one simulated Qualtrics wave of 1,000 respondents;
+- ``n10000``: one wave of 10,000, then a LimeSurvey wave of ``--added`` respondents added to it
+  (only the new wave's ingest and its new texts should be recomputed).
+
+For every run it prints and writes the wall time, the peak memory of any step, and each rule's
+share of the summed job time (Snakemake's job records). Steps not run keep their earlier
+figures in ``--out``.
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,11 +34,25 @@ import yaml
 
 import tlsurvey.simulate
 from tlsurvey.io import write_text
-from tlsurvey.provenance import peak_memory_mib
 from tlsurvey.report import job_times
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config"]
+PROJECT_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data"]
+STEPS = ("cold", "noop", "n1000", "n10000")
+# Runs a command; prints the peak resident memory (KiB) of its largest descendant and the CPU
+# seconds of all of them (less sensitive than wall time to other load on the machine).
+PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr)")
+
+
+def scratch_project() -> Path:
+    """A scratch copy of the project files (no results)."""
+    workdir = Path(tempfile.mkdtemp(prefix="tlsurvey-bench-"))
+    for name in PROJECT_FILES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, workdir / name)
+    return workdir
 
 
 def simulate(workdir: Path, wave: str, participants: int, seed: int, fmt: str) -> dict:
@@ -45,62 +66,136 @@ def simulate(workdir: Path, wave: str, participants: int, seed: int, fmt: str) -
             "sheets": sheets}
 
 
-def run(workdir: Path, config: dict, cores: int) -> float:
-    """Write ``config`` and run the workflow; wall seconds."""
-    write_text(yaml.safe_dump(config, sort_keys=False), workdir / "config" / "config.yaml")
+def snakemake(workdir: Path, *args: str) -> dict:
+    """Run Snakemake in ``workdir``: wall and CPU seconds, peak memory (MiB) of any step and
+    the machine's load average before the run."""
+    load = os.getloadavg()[0]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all"],
-                   cwd=workdir, check=True)
-    return time.perf_counter() - started
+    done = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "snakemake",
+                           "--quiet", *args], cwd=workdir, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"snakemake {' '.join(args)} failed in {workdir}:\n{done.stderr[-3000:]}")
+    peak, cpu = done.stderr.strip().splitlines()[-1].split()
+    return {"wall_seconds": round(seconds, 2), "cpu_seconds": round(float(cpu), 2),
+            "peak_step_memory_mib": round(int(peak) / 1024, 1), "load_average": round(load, 1)}
+
+
+def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
+    """Run the workflow (with ``config`` written first): wall time, peak memory, rule shares."""
+    if config is not None:
+        write_text(yaml.safe_dump(config, sort_keys=False), workdir / "config" / "config.yaml")
+    since = time.time()
+    measured = snakemake(workdir, "--cores", str(cores), "all")
+    here = Path.cwd()
+    os.chdir(workdir)  # job records name outputs relative to the workflow directory
+    try:
+        times = job_times(since=since)
+    finally:
+        os.chdir(here)
+    total = float(times["seconds"].sum())
+    return {
+        **measured,
+        "job_seconds": round(total, 1),
+        "rules": {r.rule: {"jobs": int(r.jobs), "seconds": round(r.seconds, 2),
+                           "share": round(r.seconds / total, 4)}
+                  for r in times.sort_values("seconds", ascending=False).itertuples()},
+    }
+
+
+def embedded(workdir: Path) -> int:
+    """Texts embedded by the last coding_topics run (its log)."""
+    found = re.findall(r"(\d+) new embeddings|embedded (\d+)/", (
+        workdir / "logs/coding/topics.log").read_text())
+    return int(next(n for n in found[-1] if n)) if found else 0
+
+
+def scale_config(workdir: Path, waves: list[dict]) -> dict:
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config.update(waves=[w["wave"] for w in waves],
+                  coder_sheets=[s for w in waves for s in w["sheets"]],
+                  instrument=waves[0]["wave"]["instrument"])
+    return config
+
+
+def step_cold(args) -> dict:
+    workdir = scratch_project()
+    result = run(workdir, args.cores)
+    args.example = workdir  # reused by the no-op step
+    return result
+
+
+def step_noop(args) -> dict:
+    workdir = getattr(args, "example", None)
+    if workdir is None:
+        workdir = scratch_project()
+        run(workdir, args.cores)
+    runs = [snakemake(workdir, "-n") for _ in range(3)]
+    return {"dry_run_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "dry_run_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+            "runs": runs}
+
+
+def step_scale(args, participants: int, added: int = 0) -> dict:
+    workdir = scratch_project()
+    first = simulate(workdir, "big", participants, 11, "qualtrics-csv")
+    result = {"participants": participants, **run(workdir, args.cores,
+                                                   scale_config(workdir, [first]))}
+    result["texts_embedded"] = embedded(workdir)
+    if added:
+        more = simulate(workdir, "added", added, 12, "limesurvey")
+        again = run(workdir, args.cores, scale_config(workdir, [first, more]))
+        result["added_wave"] = {"participants": added, **again,
+                                "texts_embedded": embedded(workdir)}
+    shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def report(name: str, result: dict) -> None:
+    """Print one step's figures."""
+    if "dry_run_seconds" in result:
+        print(f"{name}: snakemake -n after a run {result['dry_run_seconds']:.2f} s wall, "
+              f"{result['dry_run_cpu_seconds']:.2f} s CPU (load average "
+              f"{result['runs'][0]['load_average']})")
+        return
+    for label, part in [(name, result), (f"{name} + added wave", result.get("added_wave"))]:
+        if not part:
+            continue
+        shares = ", ".join(f"{rule} {r['share']:.0%}" for rule, r in list(
+            part["rules"].items())[:8])
+        print(f"{label}: {part['wall_seconds']:.1f} s wall, {part['cpu_seconds']:.0f} s CPU, "
+              f"{part['job_seconds']:.1f} s of jobs, peak step memory "
+              f"{part['peak_step_memory_mib']:.0f} MiB, load average {part['load_average']}"
+              + (f", {part['texts_embedded']} texts embedded" if "texts_embedded" in part else ""))
+        print(f"  largest shares of job time: {shares}")
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--participants", type=int, default=1000)
-    parser.add_argument("--added", type=int, default=200)
+    parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--added", type=int, default=1000)
     parser.add_argument("--out", default=str(ROOT / "results/bench/workflow.json"))
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="tlsurvey-bench-"))
-    for name in PROJECT_FILES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, workdir / name)
-    first = simulate(workdir, "wave1", args.participants, 11, "qualtrics-csv")
-    added = simulate(workdir, "wave2", args.added, 12, "limesurvey")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config.update(waves=[first["wave"]], coder_sheets=first["sheets"],
-                  instrument=first["wave"]["instrument"])
-    first_seconds = run(workdir, config, args.cores)
-    between = time.time()
-    config.update(waves=[first["wave"], added["wave"]],
-                  coder_sheets=first["sheets"] + added["sheets"])
-    second_seconds = run(workdir, config, args.cores)
-    os.chdir(workdir)  # job records name outputs relative to the workflow directory
-    times, rerun = job_times(), job_times(since=between)
-    log = (workdir / "logs/coding/topics.log").read_text()
-    result = {
-        "participants": args.participants,
-        "added_participants": args.added,
-        "cores": args.cores,
-        "first_run_seconds": round(first_seconds, 1),
-        "rerun_after_adding_wave_seconds": round(second_seconds, 1),
-        "rerun_jobs": dict(zip(rerun["rule"], rerun["jobs"].astype(int), strict=True)),
-        "not_rerun_rules": sorted(set(times["rule"]) - set(rerun["rule"])),
-        "texts_embedded_on_rerun": int(re.findall(r"(\d+) new embeddings", log)[-1]),
-        "job_seconds": {r.rule: round(r.seconds, 2) for r in times.itertuples()},
-        "peak_step_memory_mib": peak_memory_mib(resource.RUSAGE_CHILDREN),
-    }
-    write_text(json.dumps(result, indent=2) + "\n", args.out)
-    slowest = sorted(result["job_seconds"].items(), key=lambda kv: -kv[1])[:5]
-    print(f"workflow on {args.participants} participants: {first_seconds:.1f} s; "
-          f"after adding a wave of {args.added}: {second_seconds:.1f} s "
-          f"({result['texts_embedded_on_rerun']} texts embedded; "
-          f"ingest_wave jobs rerun: {result['rerun_jobs'].get('ingest_wave', 0)} of "
-          f"{int(times.set_index('rule').loc['ingest_wave', 'jobs'])})")
-    print("slowest rules (s): " + ", ".join(f"{rule} {sec:.1f}" for rule, sec in slowest))
-    print(f"peak memory of a step: {result['peak_step_memory_mib']:.0f} MiB; wrote {args.out}")
-    shutil.rmtree(workdir, ignore_errors=True)
-    return result
+    steps = [s for s in args.steps.split(",") if s]
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        parser.error(f"unknown steps {unknown}; choose from {STEPS}")
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else {}
+    runners = {"cold": step_cold, "noop": step_noop,
+               "n1000": lambda a: step_scale(a, 1000),
+               "n10000": lambda a: step_scale(a, 10000, a.added)}
+    for step in STEPS:
+        if step in steps:
+            results[step] = {"cores": args.cores, **runners[step](args)}
+            report(step, results[step])
+            write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", out)
+    if getattr(args, "example", None):
+        shutil.rmtree(args.example, ignore_errors=True)
+    print(f"wrote {out}")
+    return results
 
 
 if __name__ == "__main__":

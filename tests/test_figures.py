@@ -264,6 +264,21 @@ TERMS = pd.DataFrame({
     "quote": ["the domain <gap>", "domain", "similar look", "similar meaning", "similar"]})
 
 
+def make_curve() -> pd.DataFrame:
+    """A ranked specification curve of 2 x 2 x 2 specifications, one failed."""
+    from tlsurvey.multiverse.curve import curve
+
+    rows = [{"spec": f"{e}.{f}.{p}.participant.all", "exclusions": e, "family": f,
+             "predictors": p, "random": "participant", "waves": "all",
+             "standardised": est, "standardised_low": est - 0.2, "standardised_high": est + 0.2,
+             "p": 0.001 if est > 0.2 else 0.3}
+            for (e, f, p), est in zip(
+                [(e, f, p) for e in ("applied", "none") for f in ("ordinal", "gaussian")
+                 for p in ("separate", "mean")],
+                [0.8, 0.75, 0.5, 0.45, 0.7, 0.1, np.nan, 0.4], strict=True)]
+    return curve(pd.DataFrame(rows))
+
+
 def all_tables(waves=("wave1", "wave2")) -> dict:
     """Inputs of every registered figure, keyed like the rule inputs."""
     ratings = make_ratings(waves=waves)
@@ -274,7 +289,7 @@ def all_tables(waves=("wave1", "wave2")) -> dict:
             "participants": make_rho(), "alignment_summary": make_rho_summary(),
             "codes": make_codes(waves=waves), "codebook": CODEBOOK,
             "factors": make_factors(waves=waves), "topic_info": TOPIC_INFO, "terms": TERMS,
-            "outcomes": OUTCOMES}
+            "outcomes": OUTCOMES, "curve": make_curve()}
 
 
 # --- every figure -----------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 from markupsafe import escape
-from test_figures import CODEBOOK, STUDY, TERMS, all_tables, make_rmcorr
+from test_figures import CODEBOOK, STUDY, TERMS, all_tables, make_curve, make_rmcorr
 
 from tlsurvey import descriptives, latex
 from tlsurvey.figures import FIGURES, theme
 from tlsurvey.io import write_table
+from tlsurvey.multiverse.curve import summary as multiverse_summary
 from tlsurvey.report import build_report, job_times, run_time_info, sections, text
 from tlsurvey.study import Study
 
@@ -84,6 +85,7 @@ def ingest(tmp_path_factory):
         "coefficients": (t["coefficients"], "coefficients.csv"),
         "alignment_rmcorr": (make_rmcorr(), "alignment_rmcorr.csv"),
         "task_dependence": (TASK, "task_dependence.csv"),
+        "multiverse_summary": (multiverse_summary(make_curve()), "multiverse_summary.csv"),
         "alignment_summary": (ALIGN_SUMMARY, "alignment_summary.csv"),
         "intuition_outcome_summary": (OUTCOME_SUMMARY, "intuition_outcome_summary.csv"),
         "outcomes": (t["outcomes"], "outcomes.csv"),
@@ -477,3 +479,10 @@ def test_snakemake_report_zip_holds_bundle_tex_and_pdf(workflow_run):
         "*.pdf")} <= names
     standalone = [n for n in names if n.endswith("/alignment.pdf") and not n.startswith(bundle)]
     assert standalone  # each PDF figure is also its own report item
+def test_multiverse_section_states_the_curve(tmp_path, ingest):
+    page = build(tmp_path, *ingest)
+    assert "<h2>Multiverse</h2>" in page
+    sentence = sections.multiverse_sentence(multiverse_summary(make_curve()))
+    assert "8 specifications" in sentence and "(1 failed to fit)" in sentence
+    assert "median 0.50 (range 0.10 to 0.80)" in sentence  # of the 7 fitted estimates
+    assert str(escape(sentence)) in page

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import resource
-from importlib import metadata
 from pathlib import Path
 
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -20,6 +19,8 @@ PACKAGES = (
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
     """Installed version of each package (``"not installed"`` when absent)."""
+    from importlib import metadata
+
     versions = {}
     for name in names:
         try:

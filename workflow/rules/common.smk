@@ -3,7 +3,9 @@
 import json
 from pathlib import Path
 
-from tlsurvey.ingest.deidentify import salt_fingerprint
+from tlsurvey.layout import salt_fingerprint
+from tlsurvey.multiverse import settings as multiverse_settings
+from tlsurvey.multiverse import specifications as multiverse_specifications
 from tlsurvey.provenance import code_digest
 
 
@@ -16,6 +18,7 @@ CODE = {
     "models": code_digest("models", "latex.py"),
     "figures": code_digest("figures", "descriptives.py", "ingest/mapping.py"),
     "report": code_digest("report", "templates", "provenance.py", "latex.py"),
+    "multiverse": code_digest("multiverse", "models", "study.py"),
 }
 # Steps that hash participant ids take this as a param: a new salt reruns them.
 SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))
@@ -42,3 +45,18 @@ def reported(path, category):
 def config_section(name):
     """config[name] with keys sorted: reordering the YAML must not look like a params change."""
     return json.loads(json.dumps(config.get(name, {}), sort_keys=True))
+
+
+# Multiverse (workflow/rules/multiverse.smk): its settings and specifications by id.
+MV_DIR = "results/multiverse"
+MV = multiverse_settings(config.get("multiverse"))
+MV_SPECS = {spec["id"]: spec for spec in multiverse_specifications(MV, WAVES)}
+MV_REINGESTED = [name for name, overrides in MV["exclusions"].items() if overrides]
+
+
+def mv_ratings(wildcards):
+    """Ratings table of the specification's exclusion variant."""
+    variant = MV_SPECS[wildcards.spec]["exclusions"]
+    if variant in MV_REINGESTED:
+        return f"{MV_DIR}/data/{variant}/ratings.parquet"
+    return "results/ingest/ratings.parquet"

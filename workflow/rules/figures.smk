@@ -54,6 +54,7 @@ FIGURE_SPECS = {
         {"ratings": FIG_RATINGS, "outcomes": config["outcomes"]},
     ),
     "waves": ("Waves", {"ratings": FIG_RATINGS, "choices": FIG_CHOICES}),
+    "specification_curve": ("Multiverse", {"curve": f"{MV_DIR}/specification_curve.csv"}),
 }
 # The wave comparison is only requested when there are at least two waves.
 FIGURE_NAMES = [name for name in FIGURE_SPECS if name != "waves" or len(WAVES) >= 2]

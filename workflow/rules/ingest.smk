@@ -4,10 +4,9 @@ Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wav
 are resolved there). Intermediate per-wave tables are already de-identified.
 """
 
-from tlsurvey.ingest import STUDY_FILE
-from tlsurvey.ingest import TABLES as INGEST_TABLES
-from tlsurvey.ingest import instrument_study
-from tlsurvey.ingest import wave_inputs as ingest_wave_inputs
+from tlsurvey.ingest import STUDY_FILE, instrument_study
+from tlsurvey.layout import TABLES as INGEST_TABLES
+from tlsurvey.layout import wave_inputs as ingest_wave_inputs
 
 INGEST_WAVE_FILES = [f"{name}.parquet" for name in [*INGEST_TABLES, "screening"]] + [STUDY_FILE]
 # The study described by the waves' instrument maps (checked here, at parse time); the rules

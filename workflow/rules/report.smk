@@ -42,6 +42,7 @@ rule report:
         intuition_outcome_summary=f"{FIG_MODELS}/intuition_outcome_summary.csv",
         waves_ratings=f"{FIG_MODELS}/waves_ratings.csv",
         waves_choices=f"{FIG_MODELS}/waves_choices.csv",
+        multiverse_summary=f"{MV_DIR}/summary.csv",
         codebook=config["codebook"],
         lexicon=config["lexicon"],
         outcomes=config["outcomes"],

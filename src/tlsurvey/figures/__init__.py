@@ -11,7 +11,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tlsurvey.config import load_yaml
-from tlsurvey.figures import choices, coding, factors, likert, models, relations, sample, theme
+from tlsurvey.figures import (
+    choices,
+    coding,
+    factors,
+    likert,
+    models,
+    multiverse,
+    relations,
+    sample,
+    theme,
+)
 from tlsurvey.io import read_table
 from tlsurvey.study import Study
 
@@ -37,6 +47,7 @@ FIGURES: dict[str, Callable] = {
     "intuition_outcome": lambda t: relations.intuition_outcome(
         t["ratings"], t["outcomes"], t.get("study")),
     "waves": lambda t: choices.waves(t["ratings"], t["choices"], t.get("study")),
+    "specification_curve": lambda t: multiverse.specification_curve(t["curve"]),
 }
 
 

@@ -35,8 +35,9 @@ from tlsurvey.ingest.deidentify import (
 from tlsurvey.ingest.exclusions import duplicates, flag, flow
 from tlsurvey.ingest.exclusions import settings as exclusion_settings
 from tlsurvey.ingest.mapping import Problems, check_instrument, map_export
-from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export, syntax_file
+from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export
 from tlsurvey.io import read_table, write_table
+from tlsurvey.layout import TABLES, wave_inputs
 from tlsurvey.study import Study
 
 __all__ = [
@@ -60,7 +61,6 @@ __all__ = [
 
 log = logging.getLogger("tlsurvey.ingest")
 
-TABLES = ("responses", "ratings", "choices", "factors", "texts")
 STUDY_FILE = "study.json"
 PRIVACY_DEFAULTS = {
     "salt_env": "TLSURVEY_SALT",
@@ -254,16 +254,6 @@ def ingest_wave(
             [*_COLUMNS[name], *extra, "response_row"]
         ].reset_index(drop=True)
     return WaveResult(wave, tables, keys, study)
-
-
-def wave_inputs(wave: dict) -> dict[str, str]:
-    """Input files of one wave's ingest (a config ``waves`` entry with ``instrument`` filled):
-    the export, the instrument map and, for a LimeSurvey R export, its syntax file."""
-    inputs = {"export": wave["file"], "instrument": wave["instrument"]}
-    syntax = syntax_file(wave["file"])
-    if syntax is not None:
-        inputs["syntax"] = str(syntax)
-    return inputs
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

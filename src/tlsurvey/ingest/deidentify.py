@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import re
-from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey.errors import InputError
 from tlsurvey.io import strip_control
 
-# Public salt for the simulated example only (privacy.public_example_salt: true).
-PUBLIC_EXAMPLE_SALT = "tlsurvey-public-example-salt-v1"
+# re-exported: they live in tlsurvey.layout, which the Snakefile imports without pandas
+from tlsurvey.layout import PUBLIC_EXAMPLE_SALT, get_salt, salt_fingerprint  # noqa: F401
 
 # Kinds replaced in free text, in this order; "control" counts control characters removed.
 REDACTIONS = ("email", "url", "ip", "phone", "name", "control")
@@ -54,40 +51,6 @@ def identifier_value(value: str) -> str | None:
     if _PATTERNS["email"].fullmatch(value):
         return "an e-mail address"
     return None
-
-
-def get_salt(privacy: dict) -> str:
-    """The salt for participant ids: env var ``salt_env``, else ``salt_file``, else public salt.
-
-    Raises
-    ------
-    InputError
-        Neither source exists and ``public_example_salt`` is false.
-    """
-    env = privacy.get("salt_env", "TLSURVEY_SALT")
-    if os.environ.get(env, "").strip():
-        return os.environ[env].strip()
-    salt_file = Path(privacy.get("salt_file", ".tlsurvey_salt"))
-    from_file = salt_file.read_text(encoding="utf-8").strip() if salt_file.is_file() else ""
-    if from_file:
-        return from_file
-    if privacy.get("public_example_salt", False):
-        return PUBLIC_EXAMPLE_SALT
-    raise InputError(
-        salt_file,
-        f"no salt for participant ids: set environment variable {env} or write a secret to this "
-        "file (privacy.public_example_salt: true is for the simulated example only)",
-    )
-
-
-def salt_fingerprint(privacy: dict) -> str:
-    """A short one-way digest of the salt (``"none"`` when there is none), so that the workflow
-    reruns the steps that hash ids when the salt changes, without storing the salt."""
-    try:
-        salt = get_salt(privacy)
-    except InputError:
-        return "none"
-    return hashlib.sha256(f"tlsurvey-salt-fingerprint\x1f{salt}".encode()).hexdigest()[:12]
 
 
 def participant_id(wave: str, response_id: str, salt: str) -> str:

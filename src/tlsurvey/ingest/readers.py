@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from tlsurvey.errors import InputError
+from tlsurvey.layout import syntax_file
 
 FORMATS = (
     "qualtrics-csv",
@@ -332,18 +333,6 @@ _R_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"|([^,\s]+)')
 
 def _r_vector(text: str) -> list[str]:
     return [q.replace('\\"', '"') if q or not b else b for q, b in _R_ITEM.findall(text)]
-
-
-def syntax_file(path) -> Path | None:
-    """The LimeSurvey ``*_R_syntax_file.R`` belonging to an R-export data file, if present."""
-    path = Path(path)
-    if "_R_data_file" in path.name:
-        candidate = path.with_name(path.name.replace("_R_data_file", "_R_syntax_file")).with_suffix(
-            ".R"
-        )
-        if candidate.exists():
-            return candidate
-    return None
 
 
 def _parse_r_syntax(path) -> tuple[dict[int, str], dict[int, dict[str, str]], dict[int, str]]:

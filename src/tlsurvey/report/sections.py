@@ -503,6 +503,31 @@ def outcome_section(inp) -> list[dict]:
     return blocks
 
 
+def multiverse_sentence(summary: pd.DataFrame) -> str:
+    """How the key estimate varies across the specifications of the multiverse."""
+    row = summary[summary["choice"] == "all"].iloc[0]
+    n, failed = int(row["n_specs"]), int(row["n_failed"])
+    if n == failed:
+        return f"None of the {n} specifications could be fitted."
+    return (f"Across {text.plural(n, 'specification')} of the multiverse"
+            + (f" ({failed} failed to fit)" if failed else "")
+            + ", the effect of similarity on expected performance (residual SD units) had median "
+            f"{text.num(row['median_standardised'])} (range {text.num(row['min_standardised'])} "
+            f"to {text.num(row['max_standardised'])}); it was positive in "
+            f"{text.share(row['share_positive'])} of them and positive with p < .05 in "
+            f"{text.share(row['share_positive_significant'])}.")
+
+
+def multiverse_section(inp) -> list[dict]:
+    """Multiverse: specification curve of the key estimate and its summary by choice."""
+    blocks = [figure(inp, "specification_curve")]
+    summary = inp.table("multiverse_summary")
+    if summary is None or summary.empty:
+        return [*blocks, missing("multiverse summary.csv")]
+    return [para(multiverse_sentence(summary)), *blocks,
+            table(summary, "Specification curve by analytic choice", 3)]
+
+
 def waves_section(inp) -> list[dict] | None:
     """Comparison of waves (only when there are at least two)."""
     responses = inp.table("responses")
@@ -566,6 +591,7 @@ SECTIONS = [
     ("coding", "Coding of free-text answers", coding_section),
     ("factors", "Framework factors", factors_section),
     ("outcome", "Intuition vs outcome", outcome_section),
+    ("multiverse", "Multiverse", multiverse_section),
     ("waves", "Waves", waves_section),
     ("methods", "Methods and provenance", provenance_blocks),
 ]

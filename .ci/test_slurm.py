@@ -1,0 +1,133 @@
+"""Integration check: the workflow through Snakemake's Slurm executor equals a local run.
+
+Usage: ``python .ci/test_slurm.py [--specs 200] [--workdir DIR]`` (``make test-slurm``).
+
+Starts a single-node Slurm cluster on this machine (``.ci/slurm_cluster.sh``: slurmctld, slurmd
+and munged on localhost, configuration in a scratch directory), copies the project twice, runs
+the workflow on the bundled example once with ``profiles/local`` and once with
+``profiles/slurm``, and compares every table under ``results/`` (csv, tsv, tex, parquet, json)
+byte for byte. Then both copies run a multiverse of ``--specs`` specifications (one Slurm job
+each) and compare again. The cluster has no accounting database, so job states are polled with
+squeue, which keeps finished jobs for MinJobAge (900 s) seconds. Exits 1 on any difference.
+With ``--workdir`` the copies are kept there, and reused (Snakemake recomputes only what is out
+of date) when the check runs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data", "profiles"]
+TABLES = {".csv", ".tsv", ".tex", ".parquet", ".json"}
+SLURM_ARGS = ["--workflow-profile", "profiles/slurm", "--slurm-status-command", "squeue",
+              "--slurm-init-seconds-before-status-checks", "5", "--jobs", "8"]
+LOCAL_ARGS = ["--workflow-profile", "profiles/local", "--cores", "2"]
+
+
+def multiverse_config(specs: int) -> dict:
+    """A ``multiverse:`` section of ``specs`` specifications (a multiple of 8) on the example:
+    8 model choices times exclusion variants (rules as configured, none, and a sweep of the
+    speeder cut-off)."""
+    if specs % 8:
+        raise SystemExit(f"--specs must be a multiple of 8, not {specs}")
+    variants = {"applied": {}, "none": {"require_finished": False, "min_progress": 0,
+                                        "speeder_fraction": 0, "attention_checks": False,
+                                        "straightlining": False}}
+    for k in range(specs // 8 - len(variants)):
+        variants[f"speeder_{k:02d}"] = {"speeder_fraction": round(0.02 * k, 2)}
+    return {"multiverse": {"exclusions": variants, "families": ["ordinal", "gaussian"],
+                           "predictors": ["separate", "mean"],
+                           "random": ["participant", "crossed"], "waves": "all"}}
+
+
+def copy_project(dest: Path) -> Path:
+    """``dest`` with the project files copied in (kept as they are when it already exists)."""
+    if dest.is_dir():
+        return dest
+    dest.mkdir(parents=True)
+    for name in PROJECT:
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, args: list[str], env: dict) -> float:
+    """Run Snakemake in ``workdir``; wall seconds. Raises on failure."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, check=True)
+    return time.perf_counter() - started
+
+
+def tables(results: Path) -> set[Path]:
+    return {p.relative_to(results) for p in results.rglob("*")
+            if p.suffix in TABLES and "cache" not in p.parts}
+
+
+def compare(local: Path, slurm: Path) -> list[str]:
+    """Differences between the tables under the two ``results/`` directories."""
+    a, b = tables(local / "results"), tables(slurm / "results")
+    problems = [f"only in the local run: {p}" for p in sorted(a - b)]
+    problems += [f"only in the slurm run: {p}" for p in sorted(b - a)]
+    problems += [f"differs: {p}" for p in sorted(a & b)
+                 if not filecmp.cmp(local / "results" / p, slurm / "results" / p, shallow=False)]
+    print(f"compared {len(a & b)} tables: {len(problems)} differences")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", type=int, default=200, help="multiverse size (0: skip)")
+    parser.add_argument("--workdir", help="keep (and reuse) the two project copies here")
+    args = parser.parse_args(argv)
+    scratch = Path(args.workdir or tempfile.mkdtemp(prefix="tlsurvey-slurm-")).resolve()
+    cluster = scratch / "cluster"
+    shutil.rmtree(cluster, ignore_errors=True)  # state of an interrupted earlier check
+    out = subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "start", str(cluster)],
+                         check=True, capture_output=True, text=True).stdout
+    env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf")}
+    print(out.strip())
+    problems, timings = [], {}
+    try:
+        local, slurm = copy_project(scratch / "local"), copy_project(scratch / "slurm")
+        timings["example local"] = snakemake(local, LOCAL_ARGS, env)
+        timings["example slurm"] = snakemake(slurm, SLURM_ARGS, env)
+        problems += compare(local, slurm)
+        if args.specs:
+            configfile = scratch / "multiverse.yaml"
+            configfile.write_text(yaml.safe_dump(multiverse_config(args.specs)))
+            target = ["multiverse", "--configfile", str(configfile)]
+            timings[f"{args.specs}-spec multiverse local"] = snakemake(
+                local, [*LOCAL_ARGS, *target], env)
+            timings[f"{args.specs}-spec multiverse slurm"] = snakemake(
+                slurm, [*SLURM_ARGS, *target], env)
+            curve = Path("results/multiverse/specification_curve.csv")
+            n = sum(1 for _ in open(slurm / curve)) - 1
+            if n != args.specs:
+                problems.append(f"{curve}: {n} specifications, expected {args.specs}")
+            problems += compare(local, slurm)
+    finally:
+        subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "stop", str(cluster)], check=False)
+        if not args.workdir:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            shutil.rmtree(cluster, ignore_errors=True)
+    for step, seconds in timings.items():
+        print(f"{step}: {seconds:.0f} s")
+    for problem in problems:
+        print(problem)
+    print("slurm check: " + ("FAILED" if problems else "passed"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
