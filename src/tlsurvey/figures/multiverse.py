@@ -40,7 +40,7 @@ def specification_curve(curve: pd.DataFrame):
         used = data[choice].astype(str).to_numpy() == option
         bottom.scatter(x[used], np.full(used.sum(), yi), c=colors[used], s=4, marker="s")
     bottom.set_yticks(range(len(options)),
-                      [f"{theme.label(c)}: {o.replace('_', ' ')}" for c, o in options])
+                      [f"{theme.readable(c)}: {o.replace('_', ' ')}" for c, o in options])
     bottom.set_ylim(len(options) - 0.5, -0.5)
     bottom.set_xlabel("Specification (ranked by estimate)")
     return fig
