@@ -419,11 +419,17 @@ def test_limesurvey_fixture_through_an_instrument(shared, tmp_path):
     path = tmp_path / "instrument.yaml"
     path.write_text(yaml.safe_dump(instrument))
     export = shared / "fixtures/exports/limesurvey/survey_998192_R_data_file.csv"
-    result = ingest.ingest_wave(export, "ls", path, PUBLIC, {"speeder_fraction": 0})
+    result = ingest.ingest_wave(export, "ls", path, PUBLIC, {"speeder_fraction": 0,
+                                                             "blank": False})
     tables = ingest.combine([result])
     assert tables["excluded"]["reasons"].tolist() == ["unfinished"] * 5
     assert sorted(tables["responses"]["gender"].fillna("-")) == ["-", "Woman"]  # labelled
     assert len(tables["ratings"]) == 2
+    # with blank submissions excluded, the complete one answering none of the mapped items goes
+    blank = ingest.combine([ingest.ingest_wave(export, "ls", path, PUBLIC,
+                                               {"speeder_fraction": 0})])
+    assert sorted(blank["responses"]["gender"].fillna("-")) == ["Woman"]
+    assert blank["excluded"]["reasons"].str.split(";").map(set).tolist().count({"blank"}) == 1
 
 
 def test_outputs_are_byte_identical_across_runs(export, instrument, root, tmp_path):
