@@ -12,7 +12,8 @@ squares and ``RX'RX`` (lme4's ``X' V^-1 X / sigma^2``); ``log|A|`` is lme4's ``l
 ``A`` is factored blockwise: the random effects of the grouping factor with most effects form a
 block-diagonal block (one small dense block per level, factored all at once); the remaining
 effects (crossed or nested factors with fewer effects) enter through a dense Schur complement,
-or, when they are many, the whole of ``A`` goes to a sparse LU factorisation.
+or, when they are many, the whole of ``A`` goes to a sparse LU factorisation. BLAS runs on one
+thread: the dense blocks are small, and threaded BLAS slows them down on a busy machine.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import linalg, optimize
 from scipy.sparse.linalg import splu
+from threadpoolctl import threadpool_limits
 
 from tlsurvey.errors import InputError
 from tlsurvey.models.formula import model_frame, parse, r_name
@@ -292,7 +294,8 @@ class LMMResult:
     def _satterthwaite(self):
         from tlsurvey.models.satterthwaite import satterthwaite
 
-        return satterthwaite(self.deviance, self.theta, self.residual_sd, self.vcov.to_numpy())
+        with threadpool_limits(1, user_api="blas"):
+            return satterthwaite(self.deviance, self.theta, self.residual_sd, self.vcov.to_numpy())
 
     @property
     def df(self) -> pd.Series:
@@ -513,6 +516,11 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMResult:
     Johnson, P. C. D. (2014). Extension of Nakagawa & Schielzeth's R2GLMM to random slopes
     models. Methods in Ecology and Evolution, 5(9), 944-946.
     """
+    with threadpool_limits(1, user_api="blas"):
+        return _fit(formula, data, reml)
+
+
+def _fit(formula: str, data: pd.DataFrame, reml: bool) -> LMMResult:
     parsed = parse(formula)
     frame = model_frame(parsed, data)
     X, terms, contrasts = _design(parsed, frame)
