@@ -471,8 +471,8 @@ class _SlopesProblem(_Problem):
 
     def start(self):
         base = super().start()[: self.nthr + self.p]
-        scale = np.std(self.Z, axis=0)
-        diag = np.where(scale > 1e-12, 1 / np.where(scale > 1e-12, scale, 1), 1.0)
+        scale = np.std(self.Z, axis=0)  # 0 for the intercept column
+        diag = 1 / np.where(scale > 1e-12, scale, 1.0)  # L starts at diag(1 / sd(z_k))
         cov = np.where(self.diag, np.log(diag[self.tril[0]]), 0.0)
         return np.concatenate([base, cov])
 
@@ -483,8 +483,8 @@ class _SlopesProblem(_Problem):
         return self.diag & (np.exp(cov) < BOUNDARY_SD)
 
     def _modes(self, theta, eta0, T, tol=1e-10):
-        """Conditional modes ``u`` (levels x q), Hessians ``I + T' W T`` per level and the
-        per-observation pieces at the modes."""
+        """Conditional modes ``u`` (levels x q, warm-started from the last call), each level's
+        objective at its mode and the Hessians ``I + T' W T`` (levels x q x q)."""
         g, n, q = self.groups[0], self.nlevels[0], self.q
         u = self.u.copy()
         rows, cols = (idx.ravel() for idx in np.indices((q, q)))
