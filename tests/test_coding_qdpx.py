@@ -405,3 +405,16 @@ def test_case_codings_are_not_codes(project, tmp_path, root):
     codebook = load_codebook(root / "config/codebook.yaml")
     plain = qualcoder_reexport(project / "project.qdpx", tmp_path / "plain.qdpx")
     pd.testing.assert_frame_equal(qdpx_sheet(edited, codebook), qdpx_sheet(plain, codebook))
+
+
+def test_exported_project_as_coder_sheet_reproduces_reliability(project, tmp_path, root):
+    args = (project / "texts.parquet", project / "lexicon_matches.parquet",
+            root / "config/codebook.yaml")
+    from_csv = pipeline.run_reliability(*args, [project / "coders.csv"], tmp_path / "csv",
+                                        n_boot=20)
+    from_qdpx = pipeline.run_reliability(*args, [project / "project.qdpx"], tmp_path / "qdpx",
+                                         n_boot=20)
+    for name in ("reliability", "auto_vs_human", "disagreements"):
+        assert (tmp_path / "csv" / f"{name}.csv").read_bytes() == (
+            tmp_path / "qdpx" / f"{name}.csv").read_bytes(), name
+    assert from_csv["reliability"]["n_units"].sum() == from_qdpx["reliability"]["n_units"].sum()
