@@ -274,6 +274,7 @@ def test_workflow_report_matches_its_tables(workflow_run):
     per = pd.read_csv(results / "models/intuition_outcome.csv")
     assert (f"of {int(pooled.n)} participant x case-study pairs from "
             f"{per['participant'].nunique()} participants") in found["outcome"]
+    sections.use_study(study)  # the sentences below are written with the run's labels
     shift = pd.read_csv(results / "models/waves_ratings.csv")
     assert len(shift) == 30 and str(escape(sections.rating_shift_sentence(shift))) in page
     choices = pd.read_csv(results / "models/waves_choices.csv")
