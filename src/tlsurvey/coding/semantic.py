@@ -97,21 +97,18 @@ def human_labels(sentences: pd.DataFrame, sheets: pd.DataFrame, codes: list[str]
                               aggfunc="max").reindex(columns=codes).fillna(0)
     answers = (wide.groupby(level="text_id").mean() >= 0.5).astype(int)
     labels = np.full((len(sentences), len(codes)), np.nan)
-    coded = sentences["text_id"].isin(answers.index).to_numpy()
-    labels[coded] = 0
+    text_ids = sentences["text_id"].to_numpy()
+    starts, ends = sentences["start"].to_numpy(), sentences["end"].to_numpy()
+    labels[np.isin(text_ids, answers.index)] = 0
     spans = sheets[(sheets["value"] == 1)].dropna(subset=["start", "end"])
     for j, code in enumerate(codes):
-        positive = set(answers.index[answers[code] == 1])
-        mine = spans[(spans["code"] == code) & spans["text_id"].isin(positive)]
-        with_spans = set(mine["text_id"])
-        for i, row in enumerate(sentences.itertuples()):
-            if row.text_id not in positive:
-                continue
-            if row.text_id not in with_spans:
-                labels[i, j] = 1
-                continue
-            theirs = mine[mine["text_id"] == row.text_id]
-            labels[i, j] = float(((theirs["start"] < row.end) & (theirs["end"] > row.start)).any())
+        positive = np.isin(text_ids, answers.index[answers[code] == 1])
+        mine = {k: g[["start", "end"]].to_numpy(dtype=float)
+                for k, g in spans[spans["code"] == code].groupby("text_id")}
+        for i in np.flatnonzero(positive):
+            theirs = mine.get(text_ids[i])
+            labels[i, j] = 1.0 if theirs is None else float(
+                ((theirs[:, 0] < ends[i]) & (theirs[:, 1] > starts[i])).any())
     return answers, labels
 
 
