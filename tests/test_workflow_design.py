@@ -100,7 +100,6 @@ def test_spec_naming_a_missing_dimension_fails_at_config_time(project, tmp_path)
     assert "models.specs[0] (old): the study has no 'domain'" in done.stdout + done.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="figures/report adopt Study API in branch i13")
 def test_report_on_the_follow_up_design(upstream):
     snakemake(upstream)
     html = (upstream / "results/report/report.html").read_text()

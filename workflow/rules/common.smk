@@ -20,6 +20,8 @@ CODE = {
     "report": code_digest("report", "templates", "provenance.py", "latex.py"),
     "multiverse": code_digest("multiverse", "models", "study.py"),
 }
+# The benchmark outcomes file as named inputs ({} when config has none).
+OUTCOMES = {"outcomes": config["outcomes"]} if config.get("outcomes") else {}
 # Steps that hash participant ids take this as a param: a new salt reruns them.
 SALT_FINGERPRINT = salt_fingerprint(config.get("privacy", {}))
 

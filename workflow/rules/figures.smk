@@ -51,7 +51,7 @@ FIGURE_SPECS = {
     ),
     "intuition_outcome": (
         "Intuition vs outcome",
-        {"ratings": FIG_RATINGS, "outcomes": config["outcomes"]},
+        {"ratings": FIG_RATINGS, **OUTCOMES},
     ),
     "waves": ("Waves", {"ratings": FIG_RATINGS, "choices": FIG_CHOICES}),
     "specification_curve": ("Multiverse", {"curve": f"{MV_DIR}/specification_curve.csv"}),

@@ -82,7 +82,7 @@ rule models_outcome:
     input:
         ratings="results/ingest/ratings.parquet",
         study=STUDY_JSON,
-        **({"outcomes": config["outcomes"]} if config.get("outcomes") else {}),
+        **OUTCOMES,
     output:
         participants=reported(f"{MODELS_DIR}/intuition_outcome.csv", "Models"),
         summary=reported(f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"),

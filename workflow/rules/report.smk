@@ -45,7 +45,7 @@ rule report:
         multiverse_summary=f"{MV_DIR}/summary.csv",
         codebook=config["codebook"],
         lexicon=config["lexicon"],
-        outcomes=config["outcomes"],
+        **OUTCOMES,
         figures=expand("results/figures/{name}.png", name=FIGURE_NAMES),
         pdfs=expand("results/figures/{name}.pdf", name=FIGURE_NAMES),
         captions=expand("workflow/report/{name}.rst", name=FIGURE_NAMES),

@@ -45,7 +45,7 @@ FIGURES: dict[str, Callable] = {
     "topics": lambda t: coding.topics(t["topic_info"], t.get("codebook")),
     "ambiguous_terms": lambda t: coding.ambiguous_terms(t["terms"], t.get("codebook")),
     "intuition_outcome": lambda t: relations.intuition_outcome(
-        t["ratings"], t["outcomes"], t.get("study")),
+        t["ratings"], t.get("outcomes"), t.get("study")),
     "waves": lambda t: choices.waves(t["ratings"], t["choices"], t.get("study")),
     "specification_curve": lambda t: multiverse.specification_curve(t["curve"]),
 }

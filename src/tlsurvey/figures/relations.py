@@ -234,7 +234,7 @@ def benchmark_note(outcomes: pd.DataFrame, case: str, sources=None) -> str:
             else "some benchmark 95% CIs do not overlap")
 
 
-def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame, study=None,
+def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame | None, study=None,
                       min_span: float = 0.05):
     """Mean outcome rating (95% t CI over participants) against the benchmark score, per case
     study, with the benchmark's 95% CI as horizontal bars when ``outcomes`` has ``ci_low`` and
@@ -243,6 +243,8 @@ def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame, study=None,
 
     One point per source present in both tables, with ``gid`` ``"<case_study>/<source>"``.
     """
+    if outcomes is None:
+        return theme.message("No benchmark outcomes file configured (config: outcomes).")
     label = theme.labeller(study)
     outcome = study.outcome if study is not None else None
     score = pick(outcomes, "macro_auc", "score", "outcome")
