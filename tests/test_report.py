@@ -487,3 +487,18 @@ def test_multiverse_section_states_the_curve(tmp_path, ingest):
     assert "8 specifications" in sentence and "(1 failed to fit)" in sentence
     assert "median 0.50 (range 0.10 to 0.80)" in sentence  # of the 7 fitted estimates
     assert str(escape(sentence)) in page
+
+
+def test_methods_state_validation_f1_per_origin():
+    rows = [("all", "lexicon", "(micro)", "gold", 0.8356, 0.7771, 0.8053),
+            ("held_out", "lexicon", "(micro)", "gold", 0.7632, 0.7073, 0.7342),
+            ("all", "semantic", "(micro)", "gold", 0.3843, 0.5924, 0.4662),
+            ("all", "lexicon", "(micro)", "A", 0.1, 0.1, 0.1),
+            ("all", "lexicon", "dataset_size", "gold", 0.9, 0.9, 0.9)]
+    validation = pd.DataFrame(rows, columns=["subset", "origin", "code", "coder", "precision",
+                                             "recall", "f1"])
+    sentence = sections.validation_sentence(validation)
+    assert "lexicon on all answers: precision 0.84, recall 0.78, F1 0.81" in sentence
+    assert "lexicon on held-out answers: precision 0.76, recall 0.71, F1 0.73" in sentence
+    assert "semantic on all answers" in sentence and "0.10" not in sentence
+    assert sections.validation_sentence(validation.iloc[3:4]) is None

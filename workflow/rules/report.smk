@@ -31,6 +31,7 @@ rule report:
         ambiguous_terms=f"{FIG_CODING}/ambiguous_terms.csv",
         reliability=f"{FIG_CODING}/reliability.csv",
         auto_vs_human=f"{FIG_CODING}/auto_vs_human.csv",
+        **({"validation": CODING_VALIDATION[0]} if CODING_VALIDATION else {}),
         audit=f"{FIG_CODING}/audit.html",
         coefficients=f"{FIG_MODELS}/coefficients.csv",
         random_effects=f"{FIG_MODELS}/random_effects.csv",

@@ -216,13 +216,24 @@ def ratings_section(inp) -> list[dict]:
 
 
 def provenance_blocks(inp) -> list[dict]:
-    """Methods paragraph (the provenance tables are rendered by the template)."""
-    return [para(
+    """Methods paragraphs: the pipeline, the topic method used, the automatic coders' accuracy
+    on the hand-coded validation set (the provenance tables are rendered by the template)."""
+    blocks = [para(
         "Exports were read with the instrument map, de-identified, screened with the configured "
         "exclusion rules and reshaped into tidy tables; descriptive tables, free-text coding "
-        "(lexicon, topic model and human coders), mixed models and figures were produced by the "
-        "Snakemake workflow. The versions, configuration and input hashes below identify this run."
+        "(lexicon, sentence-embedding coder, topic model and human coders), mixed models and "
+        "figures were produced by the Snakemake workflow. The versions, configuration and input "
+        "hashes below identify this run."
     )]
+    provenance_json = inp.json("coding_provenance") or {}
+    if provenance_json.get("topic_method"):
+        reason = provenance_json.get("topic_method_reason")
+        blocks.append(para(f"Topic method: {provenance_json['topic_method']}"
+                           + (f" ({reason})." if reason else ".")))
+    validation = inp.table("validation")
+    sentence = validation_sentence(validation) if validation is not None else None
+    blocks.append(para(sentence or "The hand-coded validation set was not scored in this run."))
+    return blocks
 
 
 def scope_label(scope) -> str:
@@ -397,15 +408,36 @@ def reliability_sentence(rel: pd.DataFrame) -> str | None:
             f"{kappa} over {text.plural(len(pooled_rows), 'coder pair')}.")
 
 
+def _micro(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["code"].astype(str) == "(micro)"]
+
+
 def auto_sentence(auto: pd.DataFrame) -> str | None:
-    """Lexicon codes against each human coder, micro-averaged."""
-    micro = auto[auto["code"].astype(str) == "(micro)"]
+    """Each automatic origin's codes against each human coder, micro-averaged over codes."""
+    micro = _micro(auto)
     if micro.empty:
         return None
-    parts = [f"coder {r['coder']}: precision {text.num(r['precision'])}, recall "
-             f"{text.num(r['recall'])}, F1 {text.num(r['f1'])}" for _, r in micro.iterrows()]
-    return "Automatic (lexicon) codes against human coders, micro-averaged over codes: " + \
+    origin = micro["origin"] if "origin" in micro else pd.Series("lexicon", index=micro.index)
+    parts = [f"{o} vs {r['coder']}: precision {text.num(r['precision'])}, recall "
+             f"{text.num(r['recall'])}, F1 {text.num(r['f1'])}"
+             for o, (_, r) in zip(origin, micro.iterrows(), strict=True)]
+    return "Automatic codes against human coders, micro-averaged over codes: " + \
         "; ".join(parts) + "."
+
+
+def validation_sentence(validation: pd.DataFrame) -> str | None:
+    """Micro-averaged F1 of each automatic origin against the adjudicated (gold) codes of the
+    hand-coded validation set, on all its answers and on the half no rule was tuned on."""
+    micro = _micro(validation)
+    gold = micro[micro["coder"].astype(str) == "gold"]
+    if gold.empty:
+        return None
+    parts = [f"{r['origin']} on {r['subset'].replace('_', '-')} answers: precision "
+             f"{text.num(r['precision'])}, recall {text.num(r['recall'])}, F1 {text.num(r['f1'])}"
+             for _, r in gold.iterrows()]
+    return ("On the project's hand-coded validation set (realistic answers coded by two passes "
+            "and adjudicated; tests/data/validation), micro-averaged over codes: "
+            + "; ".join(parts) + ".")
 
 
 def coding_section(inp) -> list[dict]:
@@ -424,7 +456,12 @@ def coding_section(inp) -> list[dict]:
         blocks += [para(reliability_sentence(rel) or ""),
                    table(rel, "Inter-coder reliability", 3, tid="reliability")]
     if auto is not None:
-        blocks += [para(auto_sentence(auto) or ""), table(auto, "Lexicon vs human coders", 3)]
+        blocks += [para(auto_sentence(auto) or ""),
+                   table(auto, "Automatic coders vs human coders", 3)]
+    validation = inp.table("validation")
+    if validation is not None:
+        blocks.append(table(_micro(validation), "Automatic coders on the validation set "
+                            "(micro-averaged; see Methods)", 3))
     blocks += [h3("Topics"), figure(inp, "topics")]
     info = inp.table("topic_info")
     if info is not None:
