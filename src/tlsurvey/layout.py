@@ -10,6 +10,7 @@ from pathlib import Path
 from tlsurvey.errors import InputError
 
 TABLES = ("responses", "ratings", "choices", "factors", "texts")
+STUDY_FILE = "study.json"  # the study description beside the tables
 # Public salt for the simulated example only (privacy.public_example_salt: true).
 PUBLIC_EXAMPLE_SALT = "tlsurvey-public-example-salt-v1"
 

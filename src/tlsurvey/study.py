@@ -14,7 +14,6 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 from tlsurvey.errors import InputError
-from tlsurvey.io import write_text
 
 __all__ = ["Level", "Dimension", "Scale", "Demographic", "Study", "PALETTE", "OTHER_COLOR"]
 
@@ -461,8 +460,23 @@ class Study:
 
     def save(self, path) -> Path:
         """Write ``study.json`` (sorted keys, byte-identical for the same study)."""
+        from tlsurvey.io import write_text  # pandas: not needed while Snakemake parses
+
         return write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True,
                                      ensure_ascii=False) + "\n", path)
+
+    @classmethod
+    def from_instrument_files(cls, paths) -> Study:
+        """The study described by the instrument maps ``paths`` (one per wave), merged; each map
+        is checked against the instrument schema (ingest checks the rest)."""
+        from tlsurvey.config import load_yaml, validate
+
+        studies = []
+        for path in paths:
+            instrument = load_yaml(path)
+            validate(instrument, "instrument", path)
+            studies.append(cls.from_instrument(instrument, path))
+        return cls.merge(studies)
 
     @classmethod
     def load(cls, path) -> Study:

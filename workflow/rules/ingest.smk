@@ -4,14 +4,15 @@ Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wav
 are resolved there). Intermediate per-wave tables are already de-identified.
 """
 
-from tlsurvey.ingest import STUDY_FILE, instrument_study
+from tlsurvey.layout import STUDY_FILE
 from tlsurvey.layout import TABLES as INGEST_TABLES
 from tlsurvey.layout import wave_inputs as ingest_wave_inputs
+from tlsurvey.study import Study
 
 INGEST_WAVE_FILES = [f"{name}.parquet" for name in [*INGEST_TABLES, "screening"]] + [STUDY_FILE]
 # The study described by the waves' instrument maps (checked here, at parse time); the rules
 # downstream read the same description from results/ingest/study.json.
-STUDY = instrument_study(list(dict.fromkeys(wave_cfg(wave)["instrument"] for wave in WAVES)))
+STUDY = Study.from_instrument_files(list(dict.fromkeys(wave_cfg(wave)["instrument"] for wave in WAVES)))
 
 
 rule ingest_wave:

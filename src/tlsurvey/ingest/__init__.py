@@ -37,7 +37,7 @@ from tlsurvey.ingest.exclusions import settings as exclusion_settings
 from tlsurvey.ingest.mapping import Problems, check_instrument, map_export
 from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export
 from tlsurvey.io import read_table, write_table
-from tlsurvey.layout import TABLES, wave_inputs
+from tlsurvey.layout import STUDY_FILE, TABLES, wave_inputs
 from tlsurvey.study import Study
 
 __all__ = [
@@ -55,13 +55,11 @@ __all__ = [
     "wave_inputs",
     "exclusion_settings",
     "load_instrument",
-    "instrument_study",
     "STUDY_FILE",
 ]
 
 log = logging.getLogger("tlsurvey.ingest")
 
-STUDY_FILE = "study.json"
 PRIVACY_DEFAULTS = {
     "salt_env": "TLSURVEY_SALT",
     "salt_file": ".tlsurvey_salt",
@@ -148,11 +146,6 @@ def load_instrument(path, problems: Problems | None = None) -> dict | None:
         return None
     check_instrument(instrument, path, problems)
     return instrument
-
-
-def instrument_study(paths) -> Study:
-    """The study described by the instrument maps ``paths`` (one per wave), merged."""
-    return Study.merge([Study.from_instrument(load_instrument(p), p) for p in paths])
 
 
 def ingest_wave(

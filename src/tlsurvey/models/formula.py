@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.stats import complete
 
 NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
@@ -175,6 +174,8 @@ def model_frame(parsed: MixedFormula, data):
     if missing:
         raise InputError("data", f"column(s) {missing} used in {parsed.formula!r} not found")
     used = [name for name in parsed.variables if name in data.columns]
+    from tlsurvey.models.stats import complete  # pandas: not needed to parse a formula
+
     frame = complete(data, used, f"{parsed.formula} (columns {used})")
     if frame.empty:
         raise InputError("data", f"no complete rows for {parsed.formula!r}")
