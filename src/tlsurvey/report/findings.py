@@ -14,6 +14,12 @@ ALPHA = 0.05
 ETHICS_FAMILY = "ethics"  # codebook group id of the ethics and fairness codes
 
 
+def outcome_name(study, capital: bool = False) -> str:
+    """The outcome dimension's label for running text (e.g. "expected performance")."""
+    name = study.label(study.outcome) if study is not None and study.outcome else "outcome rating"
+    return name[:1].upper() + name[1:] if capital else name[:1].lower() + name[1:]
+
+
 def finding(fid, title, sentence, supported=None, figure=None, table=None) -> dict:
     return {"id": fid, "title": title, "text": sentence, "supported": supported,
             "figure": figure, "table": table}
@@ -89,7 +95,7 @@ def rationale_families(inp, label) -> dict:
 
 def alignment(inp, label) -> dict:
     """Repeated-measures correlations (pooled) and the share misaligned (pooled)."""
-    title = "Similarity vs expected performance"
+    title = f"Similarity vs {outcome_name(inp.study)}"
     rm, summary = inp.table("alignment_rmcorr"), inp.table("alignment_summary")
     if rm is None or summary is None:
         return unavailable("alignment", title, "alignment_rmcorr.csv, alignment_summary.csv")
@@ -108,7 +114,7 @@ def alignment(inp, label) -> dict:
     test = f"repeated-measures correlation, Holm-adjusted, all {worst}" if p_col == "p_holm" \
         else f"repeated-measures correlation, all {worst}"
     if significant:
-        sentence = (f"Similarity ratings and expected performance rose together ({spread}; "
+        sentence = (f"Similarity ratings and {outcome_name(inp.study)} rose together ({spread}; "
                     f"{test})")
     else:
         sentence = (f"The data do not show that every similarity dimension tracks expected "
@@ -229,9 +235,10 @@ def intuition_outcome(inp, label) -> dict:
         notes = sorted({benchmark_note(outcomes, c) for c in cases})
     caveat = f" ({'; '.join(notes)})" if notes else ""
     if supported:
-        sentence = f"Expected performance ranked the sources as the benchmark did ({value})"
+        sentence = (f"{outcome_name(inp.study, True)} ranked the sources as the benchmark did "
+                    f"({value})")
     else:
-        sentence = (f"The data do not show that expected performance ranks the sources as the "
+        sentence = (f"The data do not show that {outcome_name(inp.study)} ranks the sources as the "
                     f"benchmark does ({value})")
     return finding("outcome", title, sentence + caveat + ".", supported, "intuition_outcome",
                    "tab-intuition_outcome_summary")

@@ -25,6 +25,11 @@ def study():
     return _STUDY[0]
 
 
+def outcome_name(capital: bool = False) -> str:
+    """The outcome dimension's label for running text (e.g. "expected performance")."""
+    return findings.outcome_name(study(), capital)
+
+
 def label(value) -> str:
     """Display label of an id of the study (the id made readable when it has none)."""
     return labeller(_STUDY[0])(value)
@@ -298,7 +303,7 @@ def rmcorr_sentences(rm: pd.DataFrame) -> list[str]:
         scope = text.first(row, "scope", "case_study", default="pooled")
         dim = text.first(row, "dimension", default="similarity")
         value = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
-        out.append(f"{scope_label(scope)}, {label(dim)} similarity vs expected performance: "
+        out.append(f"{scope_label(scope)}, {label(dim)} similarity vs {outcome_name()}: "
                    f"{value}{holm(row)}.")
     return out
 
@@ -314,7 +319,7 @@ def misalignment_sentences(summary: pd.DataFrame) -> list[str]:
 
 def models_section(inp) -> list[dict]:
     """Model coefficients, fit statistics and the alignment of similarity and expectation."""
-    blocks = [h3("Mixed models of expected performance"), figure(inp, "coefficients")]
+    blocks = [h3(f"Mixed models of {outcome_name()}"), figure(inp, "coefficients")]
     coefs, fit = inp.table("coefficients"), inp.table("fit_stats")
     if coefs is None:
         blocks.append(missing("coefficients.csv"))
@@ -329,7 +334,7 @@ def models_section(inp) -> list[dict]:
                         "estimated at zero, or a correlation at +-1); consider dropping that "
                         "random term.") for _, r in singular.iterrows()]
         blocks += result_tables(inp, "fit_stats", "Model fit statistics")
-    blocks += [h3("Are similarity and expected performance aligned?"),
+    blocks += [h3(f"Are similarity and {outcome_name()} aligned?"),
                figure(inp, "similarity_expected")]
     rm = inp.table("alignment_rmcorr")
     if rm is not None:
@@ -418,7 +423,7 @@ def auto_sentence(auto: pd.DataFrame) -> str | None:
     if micro.empty:
         return None
     origin = micro["origin"] if "origin" in micro else pd.Series("lexicon", index=micro.index)
-    parts = [f"{o} vs {r['coder']}: precision {text.num(r['precision'])}, recall "
+    parts = [f"{o} vs coder {r['coder']}: precision {text.num(r['precision'])}, recall "
              f"{text.num(r['recall'])}, F1 {text.num(r['f1'])}"
              for o, (_, r) in zip(origin, micro.iterrows(), strict=True)]
     return "Automatic codes against human coders, micro-averaged over codes: " + \
@@ -534,7 +539,7 @@ def outcome_section(inp) -> list[dict]:
     if summary is not None:
         blocks += [bullets(outcome_sentences(summary, inp.table("intuition_outcome"))),
                    *result_tables(inp, "intuition_outcome_summary",
-                                  "Expected performance vs benchmark outcome (Kendall tau-b)")]
+                                  f"{outcome_name(True)} vs benchmark outcome (Kendall tau-b)")]
     if inp.table("outcomes") is not None:
         blocks.append(table(relabel(inp.table("outcomes")), "Benchmark outcomes", 4))
     return blocks
@@ -548,7 +553,7 @@ def multiverse_sentence(summary: pd.DataFrame) -> str:
         return f"None of the {n} specifications could be fitted."
     return (f"Across {text.plural(n, 'specification')} of the multiverse"
             + (f" ({failed} failed to fit)" if failed else "")
-            + ", the effect of similarity on expected performance (residual SD units) had median "
+            + f", the effect of similarity on {outcome_name()} (residual SD units) had median "
             f"{text.num(row['median_standardised'])} (range {text.num(row['min_standardised'])} "
             f"to {text.num(row['max_standardised'])}); it was positive in "
             f"{text.share(row['share_positive'])} of them and positive with p < .05 in "
