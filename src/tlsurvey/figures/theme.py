@@ -77,6 +77,12 @@ def labeller(study=None):
     return label
 
 
+def similarity_label(shown: str) -> str:
+    """A similarity dimension's label as a quantity: ``Visual`` -> ``Visual similarity``; a
+    label that already says so (``Visual similarity``) is kept."""
+    return shown if "similar" in shown.lower() else f"{shown} similarity"
+
+
 def colors(study, ids) -> dict[str, str]:
     """Colour of each id from the study (grey when the study gives none)."""
     return {i: study.color(i) if study is not None else GREY for i in ids}

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from tlsurvey import descriptives, latex
 from tlsurvey.figures.coding import families
-from tlsurvey.figures.theme import labeller
+from tlsurvey.figures.theme import labeller, similarity_label
 from tlsurvey.report import coded, findings, text
 from tlsurvey.report.flow import flow_svg, steps
 
@@ -287,8 +287,8 @@ def rmcorr_sentences(rm: pd.DataFrame) -> list[str]:
         scope = text.first(row, "scope", "case_study", default="pooled")
         dim = text.first(row, "dimension", default="similarity")
         value = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
-        out.append(f"{scope_label(scope)}, {label(dim)} similarity vs expected performance: "
-                   f"{value}{holm(row)}.")
+        out.append(f"{scope_label(scope)}, {similarity_label(label(dim))} vs expected "
+                   f"performance: {value}{holm(row)}.")
     return out
 
 
