@@ -487,3 +487,13 @@ def test_multiverse_section_states_the_curve(tmp_path, ingest):
     assert "8 specifications" in sentence and "(1 failed to fit)" in sentence
     assert "median 0.50 (range 0.10 to 0.80)" in sentence  # of the 7 fitted estimates
     assert str(escape(sentence)) in page
+
+
+def test_no_factor_questions_give_a_note(tmp_path, ingest):
+    """A study without framework factors has a header-only factor summary (issue 10)."""
+    paths, figures = ingest
+    empty = descriptives.factor_importance(all_tables()["factors"]).iloc[0:0]
+    paths = {**paths, "factor_summary": write_table(empty, tmp_path / "factor_summary.csv")}
+    page = build(tmp_path, paths, figures)
+    assert "The study asks no framework-factor questions." in page
+    assert "Rated most important" not in page

@@ -450,10 +450,12 @@ def coding_section(inp) -> list[dict]:
 
 
 def factors_section(inp) -> list[dict]:
-    """Importance of the six framework factors."""
+    """Importance of the framework factors (a note when the study asks none)."""
     summary = pooled(inp.table("factor_summary"))
     blocks = [figure(inp, "factors")]
-    if summary is not None:
+    if summary is not None and summary.empty:
+        blocks.append(note("The study asks no framework-factor questions."))
+    elif summary is not None:
         top = summary.sort_values("mean", ascending=False).iloc[0]
         low = summary.sort_values("mean").iloc[0]
         blocks += [para(
