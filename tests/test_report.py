@@ -497,3 +497,12 @@ def test_no_factor_questions_give_a_note(tmp_path, ingest):
     page = build(tmp_path, paths, figures)
     assert "The study asks no framework-factor questions." in page
     assert "Rated most important" not in page
+
+
+def test_task_sentence_states_the_other_choices_excluded():
+    """The count of participants choosing outside the listed sources is stated (issue 10)."""
+    assert "outside" not in " ".join(sections.task_sentences(TASK))
+    dep = TASK.assign(n_other=[6, 6, 6])
+    assert ("14 of 24 participants (58%, 95% CI [39%, 76%]) chose a different source for the "
+            "two case studies (6 participants who chose an option outside the listed sources "
+            "excluded).") in sections.task_sentences(dep)

@@ -244,7 +244,7 @@ def task_sentences(dep: pd.DataFrame) -> list[str]:
         r = rows.loc["share_changed"]
         out.append(f"{int(r['n_changed'])} of {int(r['n'])} participants "
                    f"({text.share(r['estimate'], r['ci_low'], r['ci_high'])}) chose a different "
-                   "source for the two case studies.")
+                   f"source for the two case studies{text.other_excluded(r)}.")
     if "bowker" in rows.index:
         r = rows.loc["bowker"]
         dof = "NA" if text.missing(r["dof"]) else int(r["dof"])
