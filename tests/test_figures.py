@@ -542,3 +542,11 @@ def test_rules_request_every_registered_figure(root):
     specs = smk[smk.index("FIGURE_SPECS = {"):]
     names = re.findall(r'^    "(\w+)": \(', specs, flags=re.MULTILINE)
     assert sorted(names) == sorted(FIGURES)
+
+
+def test_similarity_label_is_not_doubled():
+    from tlsurvey.figures.theme import similarity_label
+
+    assert similarity_label("Visual") == "Visual similarity"
+    assert similarity_label("Visual similarity") == "Visual similarity"
+    assert similarity_label("Embedding") == "Embedding similarity"

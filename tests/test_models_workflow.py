@@ -162,3 +162,21 @@ def test_specs_checked_against_the_study_or_built_from_it(study, root):
     with pytest.raises(InputError, match=r"config: models.specs\[0\] \(m\): the study has no "
                                          r"'gloss', 'lab'"):
         model_specs(bad, study, "config")
+
+
+def test_lrt_checked_against_the_study_or_built_from_it(study, root):
+    """A null ``specs``/``lrt`` (how a --configfile merged over config/config.yaml omits them)
+    gives the study's defaults; the example's configured test is exactly the default one."""
+    from tlsurvey.errors import InputError
+    from tlsurvey.models.specs import default_specs, model_lrt, model_specs
+
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())["models"]
+    assert model_lrt(config, study) == config["lrt"]
+    assert model_lrt({"lrt": None}, study) == config["lrt"]
+    assert model_specs({"specs": None}, study) == default_specs(study)
+    assert model_lrt({"lrt": []}, study) == []
+    bad = {"lrt": [{"name": "t", "formulas": ["expected ~ visual + (1 | participant)",
+                                              "expected ~ visual + gloss + (1 | participant)"]}]}
+    with pytest.raises(InputError, match=r"config: models.lrt\[0\] \(t\): the study has no "
+                                         r"'gloss'"):
+        model_lrt(bad, study, "config")

@@ -502,3 +502,22 @@ def test_methods_state_validation_f1_per_origin():
     assert "lexicon on held-out answers: precision 0.76, recall 0.71, F1 0.73" in sentence
     assert "semantic on all answers" in sentence and "0.10" not in sentence
     assert sections.validation_sentence(validation.iloc[3:4]) is None
+
+
+def test_no_factor_questions_give_a_note(tmp_path, ingest):
+    """A study without framework factors has a header-only factor summary (issue 10)."""
+    paths, figures = ingest
+    empty = descriptives.factor_importance(all_tables()["factors"]).iloc[0:0]
+    paths = {**paths, "factor_summary": write_table(empty, tmp_path / "factor_summary.csv")}
+    page = build(tmp_path, paths, figures)
+    assert "The study asks no framework-factor questions." in page
+    assert "Rated most important" not in page
+
+
+def test_task_sentence_states_the_other_choices_excluded():
+    """The count of participants choosing outside the listed sources is stated (issue 10)."""
+    assert "outside" not in " ".join(sections.task_sentences(TASK))
+    dep = TASK.assign(n_other=[6, 6, 6])
+    assert ("14 of 24 participants (58%, 95% CI [39%, 76%]) chose a different source for the "
+            "two case studies (6 participants who chose an option outside the listed sources "
+            "excluded).") in sections.task_sentences(dep)

@@ -5,12 +5,13 @@ docs/outputs/models.md. Likert outcomes use the CLMM (family: ordinal) by defaul
 mixed model is the sensitivity analysis (config["models"]["specs"]).
 """
 
-from tlsurvey.models.specs import model_specs
+from tlsurvey.models.specs import model_lrt, model_specs
 
 MODELS_DIR = "results/models"
 STUDY_JSON = f"results/ingest/{STUDY_FILE}"
-# A spec naming a variable the study lacks fails here, before anything runs.
+# A spec or likelihood-ratio test naming a variable the study lacks fails here, before anything runs.
 model_specs(config.get("models"), STUDY, "config: models")
+model_lrt(config.get("models"), STUDY, "config: models")
 
 
 rule models_fit:

@@ -78,7 +78,7 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
         ax.set_yticks(range(ylow, yhigh + 1))
         ax.set_ylim(ylow - 0.5, yhigh + 1.3)
         if case == cases[-1]:
-            ax.set_xlabel(f"{label(dim)} similarity")
+            ax.set_xlabel(theme.similarity_label(label(dim)))
     for case in cases:
         grid[(case, dims[0])].set_ylabel(f"{label(case)}\n{label(outcome)}")
     handles, labels = grid[(cases[0], dims[0])].get_legend_handles_labels()

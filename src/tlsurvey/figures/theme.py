@@ -5,6 +5,7 @@ column-width sizes and deterministic saving."""
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -77,6 +78,12 @@ def labeller(study=None):
     return label
 
 
+def similarity_label(shown: str) -> str:
+    """A similarity dimension's label as a quantity: ``Visual`` -> ``Visual similarity``; a
+    label that already says so (``Visual similarity``) is kept."""
+    return shown if "similar" in shown.lower() else f"{shown} similarity"
+
+
 def colors(study, ids) -> dict[str, str]:
     """Colour of each id from the study (grey when the study gives none)."""
     return {i: study.color(i) if study is not None else GREY for i in ids}
@@ -102,6 +109,9 @@ def figure(nrows=1, ncols=1, width=SINGLE, height=None, **kwargs):
     return fig, axes
 
 
+ROW_LABEL_CHARS = 14  # longer row labels are wrapped so that they fit a short row
+
+
 def facets(rows, cols, width=DOUBLE, row_height=1.4, label=readable, **kwargs):
     """Grid with one axis per (row, col) value, titled and labelled with ``label``.
 
@@ -117,7 +127,8 @@ def facets(rows, cols, width=DOUBLE, row_height=1.4, label=readable, **kwargs):
             if i == 0:
                 ax.set_title(label(c))
             if j == 0 and len(rows) > 1:
-                ax.set_ylabel(label(r), fontweight="bold")
+                ax.set_ylabel(textwrap.fill(label(r), ROW_LABEL_CHARS, break_long_words=False),
+                              fontweight="bold")
     return fig, grid
 
 

@@ -28,8 +28,30 @@ def default_specs(study: Study) -> list[dict]:
     return specs
 
 
+def default_lrt(study: Study) -> list[dict]:
+    """The source-variance test: the default linear model with and without random source
+    intercepts (three or more sources, as the crossed spec). None otherwise."""
+    fixed = [s["formula"] for s in default_specs(study) if s["family"] == "gaussian"]
+    if not fixed or len(study.sources) < 3:
+        return []
+    return [{"name": "source_variance", "formulas": [fixed[0], f"{fixed[0]} + (1 | source)"]}]
+
+
+def _check(formula: str, study: Study, path, where: str) -> None:
+    """Raise an InputError when ``formula`` names a variable the study lacks."""
+    try:
+        variables = parse(formula).variables
+    except InputError:  # unsupported syntax: reported by the fit, the other specs still run
+        return
+    unknown = [v for v in variables if v not in {*study.dimension_ids, *DESIGN_VARIABLES}]
+    if unknown:
+        raise InputError(path, f"{where}: the study has no {', '.join(map(repr, unknown))}; "
+                         f"its dimensions are {', '.join(study.dimension_ids)}")
+
+
 def model_specs(config: dict | None, study: Study, path="config") -> list[dict]:
-    """``config["specs"]`` checked against the study, or :func:`default_specs` when omitted.
+    """``config["specs"]`` checked against the study, or :func:`default_specs` when omitted
+    or null.
 
     Raises
     ------
@@ -40,15 +62,18 @@ def model_specs(config: dict | None, study: Study, path="config") -> list[dict]:
     specs = (config or {}).get("specs")
     if specs is None:
         return default_specs(study)
-    known = {*study.dimension_ids, *DESIGN_VARIABLES}
     for i, spec in enumerate(specs):
-        try:
-            variables = parse(spec["formula"]).variables
-        except InputError:  # unsupported syntax: reported by the fit, the other specs still run
-            continue
-        unknown = [v for v in variables if v not in known]
-        if unknown:
-            raise InputError(path, f"models.specs[{i}] ({spec['name']}): the study has no "
-                             f"{', '.join(map(repr, unknown))}; its dimensions are "
-                             f"{', '.join(study.dimension_ids)}")
+        _check(spec["formula"], study, path, f"models.specs[{i}] ({spec['name']})")
     return specs
+
+
+def model_lrt(config: dict | None, study: Study, path="config") -> list[dict]:
+    """``config["lrt"]`` checked against the study like :func:`model_specs`, or
+    :func:`default_lrt` when omitted or null."""
+    tests = (config or {}).get("lrt")
+    if tests is None:
+        return default_lrt(study)
+    for i, test in enumerate(tests):
+        for formula in test["formulas"]:
+            _check(formula, study, path, f"models.lrt[{i}] ({test['name']})")
+    return tests

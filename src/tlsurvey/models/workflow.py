@@ -9,7 +9,7 @@ import pandas as pd
 
 from tlsurvey.io import read_table, write_table
 from tlsurvey.models import alignment, outcome, tables, task, waves
-from tlsurvey.models.specs import model_specs
+from tlsurvey.models.specs import model_lrt, model_specs
 from tlsurvey.models.stats import skipped, wide_ratings
 from tlsurvey.study import Study
 
@@ -144,7 +144,7 @@ def _wide(ratings, study: Study) -> pd.DataFrame:
 def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
     """Fit the model specs (:func:`model_specs`) to the wide ratings: coefficients,
     random_effects, fit_stats (a ``note`` row when there is no spec to fit); and the
-    likelihood-ratio tests of ``config["lrt"]`` (lrt)."""
+    likelihood-ratio tests (:func:`model_lrt`, lrt)."""
     study = _study(study)
     specs = model_specs(config, study)
     if not specs:
@@ -155,7 +155,7 @@ def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Pa
                                                               "fit_stats", "lrt")}
         return _write("fits", out, outdir)
     wide = _wide(ratings, study)
-    out = {**fit_specs(wide, specs), "lrt": likelihood_ratios(wide, (config or {}).get("lrt", []))}
+    out = {**fit_specs(wide, specs), "lrt": likelihood_ratios(wide, model_lrt(config, study))}
     return _write("fits", out, outdir)
 
 

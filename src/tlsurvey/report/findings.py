@@ -43,7 +43,7 @@ def task_dependence(inp, label) -> dict:
     changed = rows.loc["share_changed"]
     sentence = (f"{int(changed['n_changed'])} of {int(changed['n'])} participants "
                 f"({text.share(changed['estimate'], changed['ci_low'], changed['ci_high'])}) "
-                "chose a different source for the two case studies")
+                f"chose a different source for the two case studies{text.other_excluded(changed)}")
     supported = None
     if "bowker" in rows.index:
         b = rows.loc["bowker"]
@@ -59,7 +59,8 @@ def task_dependence(inp, label) -> dict:
     if choices is not None and len(cases) >= 2:
         table = transition_table(choices, cases[0], cases[1])
         moves = table.stack()
-        moves = moves[[a != b for a, b in moves.index]]
+        listed = set(study.source_ids)  # as the tests: choices outside the listed sources left out
+        moves = moves[[a != b and a in listed and b in listed for a, b in moves.index]]
         if len(moves) and moves.max() > 0:
             (a, b), m = moves.idxmax(), int(moves.max())
             sentence += (f"; the most common change was {label(a)} ({label(cases[0])}) to "

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from tlsurvey import descriptives, latex
 from tlsurvey.figures.coding import families
-from tlsurvey.figures.theme import labeller
+from tlsurvey.figures.theme import labeller, similarity_label
 from tlsurvey.report import coded, findings, text
 from tlsurvey.report.flow import flow_svg, steps
 
@@ -260,7 +260,7 @@ def task_sentences(dep: pd.DataFrame) -> list[str]:
         r = rows.loc["share_changed"]
         out.append(f"{int(r['n_changed'])} of {int(r['n'])} participants "
                    f"({text.share(r['estimate'], r['ci_low'], r['ci_high'])}) chose a different "
-                   "source for the two case studies.")
+                   f"source for the two case studies{text.other_excluded(r)}.")
     if "bowker" in rows.index:
         r = rows.loc["bowker"]
         dof = "NA" if text.missing(r["dof"]) else int(r["dof"])
@@ -303,7 +303,7 @@ def rmcorr_sentences(rm: pd.DataFrame) -> list[str]:
         scope = text.first(row, "scope", "case_study", default="pooled")
         dim = text.first(row, "dimension", default="similarity")
         value = text.stat("r_rm", row["r"], row["ci_low"], row["ci_high"], row["p"])
-        out.append(f"{scope_label(scope)}, {label(dim)} similarity vs {outcome_name()}: "
+        out.append(f"{scope_label(scope)}, {similarity_label(label(dim))} vs {outcome_name()}: "
                    f"{value}{holm(row)}.")
     return out
 
@@ -492,10 +492,12 @@ def coding_section(inp) -> list[dict]:
 
 
 def factors_section(inp) -> list[dict]:
-    """Importance of the six framework factors."""
+    """Importance of the framework factors (a note when the study asks none)."""
     summary = pooled(inp.table("factor_summary"))
     blocks = [figure(inp, "factors")]
-    if summary is not None:
+    if summary is not None and summary.empty:
+        blocks.append(note("The study asks no framework-factor questions."))
+    elif summary is not None:
         top = summary.sort_values("mean", ascending=False).iloc[0]
         low = summary.sort_values("mean").iloc[0]
         blocks += [para(

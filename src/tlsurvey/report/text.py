@@ -87,3 +87,13 @@ def first(row: pd.Series, *names, default=math.nan):
         if name in row.index:
             return row[name]
     return default
+
+
+def other_excluded(row: pd.Series) -> str:
+    """``" (2 participants who chose an option outside the listed sources excluded)"``: the
+    ``n_other`` of a task-dependence row; empty when there is none."""
+    n = row.get("n_other")
+    if missing(n) or int(n) == 0:
+        return ""
+    return (f" ({plural(int(n), 'participant')} who chose an option outside the listed "
+            "sources excluded)")
