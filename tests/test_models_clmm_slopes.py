@@ -133,3 +133,11 @@ def test_cli_rejects_nagq_zero_in_one_line(tmp_path, capsys):
     code = main(["fit", "rating ~ x + (1 | participant)", "--data", str(data), "--nagq", "0"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "nagq 0" in err
+
+
+@pytest.mark.parametrize(("random", "message"), [("(1 + x || g)", "CLMM supports"),
+                                                 ("(1 | g) + (1 | g)", "appears twice")])
+def test_uncorrelated_or_repeated_terms_are_refused(random, message):
+    data = pd.DataFrame({"y": [1, 2, 3, 1, 2, 3], "x": [0, 1, 2, 2, 1, 0], "g": list("aabbcc")})
+    with pytest.raises(InputError, match=message):
+        fit_clmm(f"y ~ x + {random}", data)

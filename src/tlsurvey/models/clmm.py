@@ -774,11 +774,13 @@ def fit_clmm(formula: str, data: pd.DataFrame, link: str = "logit", nagq: int = 
     started = time.perf_counter()
     parsed = parse(formula)
     slopes = not parsed.intercepts_only
-    if not 1 <= len(parsed.random) <= 2 or (slopes and len(parsed.random) != 1):
+    groups = [term.group for term in parsed.random]
+    if (not 1 <= len(groups) <= 2 or (slopes and len(groups) != 1)
+            or len(set(groups)) != len(groups)):  # e.g. (1 + x || g): uncorrelated terms
         raise InputError(
             "formula",
-            f"CLMM supports (1 | g), (1 | g1) + (1 | g2) or slopes (1 + x | g) for one grouping "
-            f"factor: {formula!r}",
+            f"CLMM supports (1 | g), (1 | g1) + (1 | g2) for two different factors or correlated "
+            f"slopes (1 + x | g) for one grouping factor: {formula!r}",
         )
     check_nagq(nagq, not slopes and len(parsed.random) == 1)
     frame = model_frame(parsed, data)
