@@ -102,13 +102,13 @@ def outputs(tmp_path_factory, root) -> dict:
     ingest, coding = results / "ingest", results / "coding"
     assert tlcli.main(["ingest", str(export), "--instrument", str(work / "raw/instrument.yaml"),
                        "--wave", "w", "--out", str(ingest), "--config", str(config)]) == 0
-    descriptives.run(ingest, results / "descriptives", [work / "raw/instrument.yaml"])
+    descriptives.run(ingest, results / "descriptives")
     assert tlcli.main(["code", str(ingest / "texts.parquet"), "--codebook",
                        str(root / "config/codebook.yaml"), "--lexicon",
                        str(root / "config/lexicon.yaml"), "--out", str(coding), "--no-topics",
                        "--config", str(config), "--responses",
                        str(ingest / "responses.parquet")]) == 0
-    run_task(ingest / "choices.parquet", results / "models", {})
+    run_task(ingest / "choices.parquet", ingest / "study.json", results / "models", {})
     make("code_frequency", {"codes": coding / "codes.parquet",
                             "choices": ingest / "choices.parquet",
                             "codebook": root / "config/codebook.yaml"},

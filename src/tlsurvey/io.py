@@ -16,8 +16,10 @@ import tempfile
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the table functions only (fast CLI start-up)
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -71,6 +73,8 @@ def restore_cell(value):
 def spreadsheet_safe(df: pd.DataFrame, cell=safe_cell) -> pd.DataFrame:
     """``df`` with ``cell`` (:func:`safe_cell`) applied to its text columns (numeric columns
     untouched)."""
+    import pandas as pd
+
     text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
     if not text:
         return df
@@ -178,6 +182,8 @@ def write_table(df: pd.DataFrame, path) -> Path:
 
 def read_table(path) -> pd.DataFrame:
     """Read a table written by :func:`write_table` (CSV/TSV text cells as they were given)."""
+    import pandas as pd
+
     path = Path(path)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
