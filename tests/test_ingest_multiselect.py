@@ -70,7 +70,7 @@ def test_multiselect_through_ingest_descriptives_and_figure(export):
     assert demo["pct"].to_dict() == pytest.approx((100 * demo["n"] / len(responses)).to_dict(),
                                                   abs=1e-4)
     assert list(demo.index) == [o for o in OPTIONS if o in chosen] + ["(skipped)"]
-    fig = demographics_figure(responses, yaml.safe_load(instrument.read_text()))
+    fig = demographics_figure(responses, tables["study"])
     bars = {b.get_gid(): b.get_width() for ax in fig.axes for b in ax.patches if b.get_gid()}
     assert bars["modalities/CT"] == chosen["CT"]
     assert not any("; " in gid for gid in bars)
