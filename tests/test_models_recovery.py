@@ -70,12 +70,13 @@ def test_analytic_laplace_gradient_matches_finite_differences(link, crossed):
 def test_anti_aligned_participants_show_in_alignment():
     from tlsurvey.models.alignment import misalignment, participant_spearman
     from tlsurvey.models.stats import wide_ratings
+    from tlsurvey.simulate.instrument import SIMILARITY_DIMENSIONS
     from tlsurvey.simulate.survey import simulate_ratings
 
     def pooled_mean_rho(share):
         wide = wide_ratings(simulate_ratings(120, 11, anti_aligned_share=share))
-        rho = participant_spearman(wide)
-        mis = misalignment(wide)["misaligned"].mean()
+        rho = participant_spearman(wide, SIMILARITY_DIMENSIONS, "expected")
+        mis = misalignment(wide, SIMILARITY_DIMENSIONS, "expected")["misaligned"].mean()
         return rho.loc[rho.scope == "pooled", "rho"].mean(), mis
 
     aligned_rho, aligned_mis = pooled_mean_rho(0.0)
