@@ -175,7 +175,8 @@ def test_input_errors_are_one_line(
     assert not out.exists()
 
 
-def test_exclusions_and_flow(export, instrument, root, tmp_path):
+def flagged_exports(export, instrument) -> list[dict]:
+    """Two waves with every exclusion reason, duplicates within and across waves."""
     straight = {
         item["column"]: "Very similar" if item["scale"] == "similarity" else "Good"
         for item in instrument["ratings"]
@@ -194,11 +195,14 @@ def test_exclusions_and_flow(export, instrument, root, tmp_path):
         response(instrument, 24, _recordId="R_test003"),  # same record as wave1 row 4
         response(instrument, 25, status="Survey Test", recipientEmail="jane.doe2@example.org"),
     ]
+    return [{"label": "w1", "file": str(export(w1, "w1.csv"))},
+            {"label": "w2", "file": str(export(w2, "w2.csv"))}]
+
+
+def test_exclusions_and_flow(export, instrument, root, tmp_path):
     inst = root / "config/instrument.yaml"
-    results = [
-        ingest.ingest_wave(export(w1, "w1.csv"), "w1", inst, PUBLIC),
-        ingest.ingest_wave(export(w2, "w2.csv"), "w2", inst, PUBLIC),
-    ]
+    results = [ingest.ingest_wave(w["file"], w["label"], inst, PUBLIC)
+               for w in flagged_exports(export, instrument)]
     tables = ingest.combine(results, "keep_first")
     ex = tables["excluded"].set_index(["wave", "response_row"])["reasons"].to_dict()
     assert ex == {
@@ -294,6 +298,29 @@ def test_salt_sources(tmp_path, monkeypatch):
 
     expected = "P" + hashlib.sha256(b"s" + b"w1" + b"R_1").hexdigest()[:10]
     assert ingest.participant_id("w1", "R_1", "s") == expected
+
+
+@pytest.mark.parametrize("variant", [
+    {},
+    {"require_finished": False, "min_progress": 0, "speeder_fraction": 0,
+     "attention_checks": False, "straightlining": False},
+    {"previews": False, "blank": False, "speeder_fraction": 0.9, "duplicates": "keep_last",
+     "cross_wave_identity": True},
+])
+def test_other_exclusion_rules_on_ingested_waves_equal_a_fresh_ingest(
+    export, instrument, root, tmp_path, variant
+):
+    """reapply (the waves ingested under the default rules, then screened again) writes the
+    same bytes as ingesting the exports under the variant's rules."""
+    inst = root / "config/instrument.yaml"
+    waves = flagged_exports(export, instrument)
+    for w in waves:
+        ingest.ingest_wave(w["file"], w["label"], inst, PUBLIC).write(tmp_path / w["label"])
+    again = ingest.reapply([tmp_path / w["label"] for w in waves], variant, tmp_path / "again")
+    fresh = ingest.run(waves, inst, PUBLIC, variant, tmp_path / "fresh")
+    assert len(again["excluded"]) == len(fresh["excluded"]) > 0
+    for path in (tmp_path / "fresh").iterdir():
+        assert path.read_bytes() == (tmp_path / "again" / path.name).read_bytes(), path.name
 
 
 def test_wave_roundtrip_through_files_is_identical(export, instrument, root, tmp_path):

@@ -2,8 +2,10 @@
 choices in config["multiverse"], one job per specification, and its specification curve
 (table here; figure results/figures/specification_curve.png from figures.smk).
 
-An exclusion variant other than the configured rules ("{}" overrides) re-ingests every wave with
-its overrides into results/multiverse/data/<variant>/; the rest read results/ingest.
+An exclusion variant other than the configured rules ("{}" overrides) applies its rules to the
+ingested waves (results/ingest/waves, whose screening tables keep the facts every rule reads) and
+combines them into results/multiverse/data/<variant>/, without reading the exports again; the
+rest read results/ingest.
 """
 
 # The study description (similarity dimensions, outcome): ingest_combine's study.json, or the
@@ -23,18 +25,14 @@ wildcard_constraints:
 
 rule multiverse_data:
     input:
-        unpack(lambda wc: {f"{key}_{w}": path for w in WAVES
-                           for key, path in ingest_wave_inputs(wave_cfg(w)).items()}),
+        rules.ingest_combine.input,
     output:
         **{name: f"{MV_DIR}/data/{{variant}}/{name}.parquet" for name in INGEST_TABLES},
         flow=f"{MV_DIR}/data/{{variant}}/flow.csv",
         excluded=f"{MV_DIR}/data/{{variant}}/excluded.csv",
     params:
         code=CODE["ingest"],
-        waves=[wave_cfg(w) for w in WAVES],
-        instrument=config["instrument"],
-        privacy=config_section("privacy"),
-        salt=SALT_FINGERPRINT,
+        waves=WAVES,
         exclusions=lambda wc: {**config_section("exclusions"), **MV["exclusions"][wc.variant]},
     log:
         "logs/multiverse/data_{variant}.log",

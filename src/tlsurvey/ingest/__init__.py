@@ -32,7 +32,7 @@ from tlsurvey.ingest.deidentify import (
     scrub_columns,
     text_id,
 )
-from tlsurvey.ingest.exclusions import duplicates, flag, flow
+from tlsurvey.ingest.exclusions import CONDITIONS, conditions, duplicates, flow, reasons
 from tlsurvey.ingest.exclusions import settings as exclusion_settings
 from tlsurvey.ingest.mapping import Problems, check_instrument, map_export
 from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export
@@ -45,6 +45,8 @@ __all__ = [
     "WaveResult",
     "ingest_wave",
     "combine",
+    "rescreen",
+    "reapply",
     "run",
     "write_outputs",
     "participant_id",
@@ -97,10 +99,11 @@ _DTYPES = {
 class WaveResult:
     """One wave after reading, mapping, per-response exclusions and de-identification.
 
-    ``tables`` hold the responses with no exclusion reason so far (duplicates are resolved by
-    :func:`combine`), with a ``response_row`` column; ``screening`` has one row per response: wave,
-    response_row, file, file_row, response_hash, start, salted duplicate-key hashes, reasons,
-    redaction counts. Nothing here contains an identifier.
+    ``tables`` hold every response, with a ``response_row`` column (:func:`combine` keeps the
+    analysed ones); ``screening`` has one row per response: wave, response_row, file, file_row,
+    response_hash, start, salted duplicate-key hashes, the facts the exclusion rules read
+    (:data:`~tlsurvey.ingest.exclusions.CONDITIONS`), reasons under the wave's rules (duplicates
+    aside, see :func:`rescreen`), redaction counts. Nothing here contains an identifier.
     """
 
     wave: str
@@ -186,7 +189,8 @@ def ingest_wave(
     )
     mapped = map_export(raw, instrument)
     del raw  # identifiers never leave this function
-    reasons = [";".join(r) for r in flag(mapped, exclusions)]
+    facts = conditions(mapped)
+    why = reasons(facts, exclusions)
     meta = mapped.meta
     pid = [participant_id(wave, rid, salt) for rid in meta["response_id"]]
     by_row = dict(zip(meta["row"], pid, strict=True))
@@ -213,18 +217,15 @@ def ingest_wave(
             "id_hash": [key_hash(v, salt) for v in meta["duplicate_key"]],
             "extref_hash": [key_hash(v, salt) for v in meta["external_reference"]],
             "email_hash": [key_hash(v, salt) for v in meta["email"]],
-            "reasons": reasons,
+            **{column: facts[column].to_numpy() for column in CONDITIONS},
+            "reasons": why,
         }
     )
     for kind in REDACTIONS:
         keys[f"n_{kind}"] = counts[kind].to_numpy()
-    kept = set(meta["row"][[r == "" for r in reasons]])
-    log.info(
-        "%s: %d responses pass the per-response checks, %d excluded",
-        wave,
-        len(kept),
-        len(meta) - len(kept),
-    )
+    kept = sum(r == "" for r in why)
+    log.info("%s: %d responses pass the per-response checks, %d excluded", wave, kept,
+             len(meta) - kept)
 
     responses = meta.merge(mapped.responses, on="row")
     frames = {
@@ -236,7 +237,7 @@ def ingest_wave(
     }
     tables = {}
     for name, frame in frames.items():
-        frame = frame[frame["row"].isin(kept)].copy()
+        frame = frame.copy()
         frame.insert(0, "participant", frame["row"].map(by_row))
         frame.insert(1, "wave", wave)
         if name == "texts":
@@ -316,6 +317,24 @@ def combine(
         int(duplicate.sum()),
     )
     return out
+
+
+def rescreen(result: WaveResult, exclusions: dict | None) -> WaveResult:
+    """The wave with its per-response reasons recomputed under other exclusion rules (from the
+    screening facts; the export is not read again)."""
+    screening = result.screening.assign(reasons=reasons(result.screening, exclusions))
+    return WaveResult(result.wave, result.tables, screening, result.study)
+
+
+def reapply(wave_dirs, exclusions: dict | None, out_dir) -> dict[str, pd.DataFrame]:
+    """Combine ingested waves (:meth:`WaveResult.write` directories, in wave order) under other
+    exclusion rules and write ``results/ingest``-style outputs into ``out_dir``: the same tables
+    :func:`run` writes from the exports with those rules."""
+    exclusions = exclusion_settings(exclusions)
+    results = [rescreen(WaveResult.read(d), exclusions) for d in wave_dirs]
+    tables = combine(results, exclusions["duplicates"], exclusions["cross_wave_identity"])
+    write_outputs(tables, out_dir)
+    return tables
 
 
 def write_outputs(tables: dict, out_dir) -> list[Path]:

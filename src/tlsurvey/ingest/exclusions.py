@@ -81,42 +81,77 @@ def answered(mapped: Mapped) -> np.ndarray:
     return mapped.meta["row"].isin(found).to_numpy()
 
 
-def flag(mapped: Mapped, cfg: dict) -> list[list[str]]:
-    """All reasons (except ``duplicate``) excluding each response, in :data:`REASONS` order."""
-    cfg = settings(cfg)
+# Per-response facts the rules read (``screening`` columns), so that any variant of the rules
+# can be applied to an ingested wave without reading its export again (see :func:`reasons`).
+CONDITIONS = ("status_preview", "status_test", "status_spam", "finished", "progress",
+              "answered", "duration_s", "attention_failed", "straightlined")
+
+
+def conditions(mapped: Mapped) -> pd.DataFrame:
+    """Per response (``mapped.meta`` order): the facts every exclusion rule reads.
+
+    Columns :data:`CONDITIONS`: Status implies preview / test / spam, finished, progress and
+    duration (NaN when absent), at least one answer, a failed (or, when finished, missing)
+    attention check, identical answers on every rating item (two or more, none missing).
+    """
     meta = mapped.meta
-    n = len(meta)
-    reasons = [set() for _ in range(n)]
+    status = [set(status_reasons(s)) for s in meta["status"]]
+    finished = meta["finished"].astype(bool).to_numpy()
+    attention = mapped.attention.to_numpy()
+    lines = pd.Series(False, index=meta["row"])
+    if len(mapped.ratings):
+        values = mapped.ratings.groupby("row")["value"]
+        size = values.size()
+        flat = (size >= 2) & (values.count() == size) & (values.nunique() == 1)
+        lines = meta["row"].map(flat).fillna(False).astype(bool)
+    return pd.DataFrame({
+        **{f"status_{r}": [r in s for s in status] for r in ("preview", "test", "spam")},
+        "finished": finished,
+        "progress": meta["progress"].to_numpy(dtype=float),
+        "answered": answered(mapped),
+        "duration_s": meta["duration_s"].to_numpy(dtype=float),
+        "attention_failed": (attention == "fail") | ((attention == "missing") & finished),
+        "straightlined": np.asarray(lines, dtype=bool),
+    })
 
-    def mark(mask, reason):
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            reasons[i].add(reason)
 
+def reasons(facts: pd.DataFrame, cfg: dict | None) -> list[str]:
+    """Per response of one wave: its exclusion reasons under the rules ``cfg`` (all but
+    ``duplicate``, in :data:`REASONS` order, ``;``-joined, "" when it passes).
+
+    ``facts`` has the :data:`CONDITIONS` columns (:func:`conditions`). Speeders are judged
+    against the median duration of the responses no earlier rule excludes.
+    """
+    cfg = settings(cfg)
+    n = len(facts)
+    marks = {}
     if cfg["previews"]:
-        for i, status in enumerate(meta["status"]):
-            reasons[i].update(status_reasons(status))
+        marks.update({r: facts[f"status_{r}"].to_numpy(dtype=bool)
+                      for r in ("preview", "test", "spam")})
     if cfg["require_finished"]:
-        mark(~meta["finished"].astype(bool).to_numpy(), "unfinished")
-    progress = meta["progress"].to_numpy(dtype=float)
+        marks["unfinished"] = ~facts["finished"].to_numpy(dtype=bool)
+    progress = facts["progress"].to_numpy(dtype=float)
     if cfg["min_progress"]:
-        mark(~np.isnan(progress) & (progress < cfg["min_progress"]), "low_progress")
+        marks["low_progress"] = ~np.isnan(progress) & (progress < cfg["min_progress"])
     if cfg["blank"]:
-        mark(~answered(mapped), "blank")
+        marks["blank"] = ~facts["answered"].to_numpy(dtype=bool)
     if cfg["speeder_fraction"]:
-        duration = meta["duration_s"].to_numpy(dtype=float)
-        valid = np.array([not r for r in reasons]) & ~np.isnan(duration)
+        duration = facts["duration_s"].to_numpy(dtype=float)
+        valid = ~np.logical_or.reduce([*marks.values(), np.zeros(n, bool)]) & ~np.isnan(duration)
         if valid.any():
             limit = cfg["speeder_fraction"] * float(np.median(duration[valid]))
-            mark(~np.isnan(duration) & (duration < limit), "speeder")
+            marks["speeder"] = ~np.isnan(duration) & (duration < limit)
     if cfg["attention_checks"]:
-        attention = mapped.attention.to_numpy()
-        finished = meta["finished"].astype(bool).to_numpy()
-        mark((attention == "fail") | ((attention == "missing") & finished), "attention_check")
-    if cfg["straightlining"] and len(mapped.ratings):
-        values = mapped.ratings.groupby("row")["value"]
-        lines = values.agg(lambda s: len(s) >= 2 and s.notna().all() and s.nunique() == 1)
-        mark(meta["row"].map(lines).fillna(False).to_numpy(), "straightlining")
-    return [[r for r in REASONS if r in found] for found in reasons]
+        marks["attention_check"] = facts["attention_failed"].to_numpy(dtype=bool)
+    if cfg["straightlining"]:
+        marks["straightlining"] = facts["straightlined"].to_numpy(dtype=bool)
+    ordered = [(r, marks[r]) for r in REASONS if r in marks]
+    return [";".join(r for r, mark in ordered if mark[i]) for i in range(n)]
+
+
+def flag(mapped: Mapped, cfg: dict) -> list[list[str]]:
+    """All reasons (except ``duplicate``) excluding each response, in :data:`REASONS` order."""
+    return [r.split(";") if r else [] for r in reasons(conditions(mapped), cfg)]
 
 
 def duplicates(keys: pd.DataFrame, policy: str, cross_wave_identity: bool = False) -> pd.Series:
