@@ -197,6 +197,18 @@ def test_mean_tau_convolution_equals_enumeration():
     assert how == "exact" and p == pytest.approx(np.mean(sums >= observed - 1e-7), abs=1e-15)
 
 
+def test_mean_tau_monte_carlo_agrees_with_the_exact_convolution():
+    """Participants sharing a null are drawn together (multinomial counts); forced to Monte
+    Carlo, the p-value is the exact one within its sampling error."""
+    patterns = [(1, 2, 3), (3, 3, 1), (2, 5, 4), (1, 1, 2)]
+    nulls = [outcome._null_taus(patterns[i % 4], (0.9, 0.8, 0.7)) for i in range(150)]
+    observed = sum(n[0] for n in nulls) * 0.05
+    exact, how = outcome.mean_tau_p(nulls, observed, max_support=10**6)
+    mc, how_mc = outcome.mean_tau_p(nulls, observed, n_mc=40_000, max_support=10)
+    assert how == "exact" and how_mc.startswith("Monte Carlo") and 0.05 < exact < 0.95
+    assert mc == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 40_000))
+
+
 def test_holm_equals_statsmodels():
     from statsmodels.stats.multitest import multipletests
 

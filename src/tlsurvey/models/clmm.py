@@ -417,9 +417,12 @@ class _Problem:
             d2 = np.linalg.solve(chol.T, np.linalg.solve(chol, r2))
             d1s = (g1 - C @ d2) / D1
             t = 1.0
+            # a step is worse only beyond the rounding error of the sum over observations
+            # (an absolute 1e-12 rejected near-optimal steps of large samples, 30 halvings each)
+            slack = 1e-12 * max(1.0, abs(hb))
             for _ in range(30):
                 hn, d1n, wn = h(b1 + t * d1s, b2 + t * d2)
-                if hn >= hb - 1e-12:
+                if hn >= hb - slack:
                     break
                 t /= 2
             b1, b2, hb, d1, w = b1 + t * d1s, b2 + t * d2, hn, d1n, wn

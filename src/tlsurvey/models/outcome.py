@@ -75,18 +75,20 @@ def participant_tau(
     merged = complete(wide, [outcome], "intuition_outcome").merge(
         outcomes[["source", "case_study", "macro_auc"]], on=["case_study", "source"]
     )
+    merged = merged.sort_values(["participant", "case_study", "source"], kind="stable")
+    pids, cases = merged["participant"].to_numpy(), merged["case_study"].to_numpy()
+    exps, aucs = merged[outcome].to_numpy(float), merged["macro_auc"].to_numpy(float)
+    starts = np.flatnonzero(np.r_[True, (pids[1:] != pids[:-1]) | (cases[1:] != cases[:-1])])
     rows = []
-    for (pid, case), sub in merged.groupby(["participant", "case_study"], sort=True):
-        sub = sub.sort_values("source")
-        exp, auc = sub[outcome].to_numpy(float), sub["macro_auc"].to_numpy(float)
-        null = _null_taus(tuple(exp), tuple(auc))
+    for start, end in zip(starts, [*starts[1:], len(merged)], strict=True):
+        null = _null_taus(tuple(exps[start:end]), tuple(aucs[start:end]))
         tau = null[0]
         p = float(np.mean(null >= tau - 1e-12)) if np.isfinite(tau) else np.nan
         rows.append(
             {
-                "participant": pid,
-                "case_study": case,
-                "n_sources": len(sub),
+                "participant": pids[start],
+                "case_study": cases[start],
+                "n_sources": end - start,
                 "tau": tau,
                 "p_exact": p,
                 "_null": null,
@@ -108,9 +110,10 @@ def mean_tau_p(
     (float, str)
         p-value and the method used.
     """
+    supports = [np.unique(np.round(null, 9), return_index=True, return_counts=True)
+                for null in nulls]
     totals, probs = np.zeros(1), np.ones(1)
-    for null in nulls:  # convolve the support of the sum with one participant's null
-        values, counts = np.unique(np.round(null, 9), return_counts=True)
+    for values, _, counts in supports:  # convolve the support of the sum with one participant's
         keys = np.round(totals[:, None] + values[None, :], 9).ravel()
         totals, where = np.unique(keys, return_inverse=True)
         probs = np.bincount(where, (probs[:, None] * (counts / counts.sum())).ravel())
@@ -119,10 +122,18 @@ def mean_tau_p(
     else:
         p = probs[totals >= observed_sum - 1e-7].sum()
         return min(float(p), 1.0), "exact"
+    # participants with the same null distribution (ratings take few patterns) are drawn
+    # together: the sum of m draws is the multinomial count of each value times the value
+    # (each distinct value as computed, not rounded)
+    pooled: dict[tuple, int] = {}
+    for null, (_, first, counts) in zip(nulls, supports, strict=True):
+        key = (tuple(null[first]), tuple(counts))
+        pooled[key] = pooled.get(key, 0) + 1
     rng = np.random.default_rng(seed)
     sums = np.zeros(n_mc)
-    for row in nulls:  # one participant at a time keeps memory at n_mc floats
-        sums += row[rng.integers(0, len(row), n_mc)]
+    for (values, counts), m in sorted(pooled.items()):
+        draws = rng.multinomial(m, np.asarray(counts) / sum(counts), size=n_mc)
+        sums += draws @ np.asarray(values)
     return mc_pvalue(sums, observed_sum, tol=1e-7), f"Monte Carlo ({n_mc} draws, seed {seed})"
 
 
