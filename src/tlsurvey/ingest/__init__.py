@@ -189,6 +189,8 @@ def ingest_wave(
     )
     mapped = map_export(raw, instrument)
     del raw  # identifiers never leave this function
+    log.info("%s: mapped %d ratings, %d choices, %d texts", wave, len(mapped.ratings),
+             len(mapped.choices), len(mapped.texts))
     facts = conditions(mapped)
     why = reasons(facts, exclusions)
     meta = mapped.meta
@@ -205,6 +207,7 @@ def ingest_wave(
     counts = pd.concat([found, in_demographics.set_axis(mapped.responses["row"])])
     counts = counts.groupby(level=0).sum().reindex(meta["row"], fill_value=0)
     texts["text"], texts["n_redacted"] = [t for t, _ in scrubbed], found.sum(axis=1).to_numpy()
+    log.info("%s: scrubbed %d texts (%d redactions)", wave, len(texts), int(found.to_numpy().sum()))
 
     keys = pd.DataFrame(
         {
@@ -301,6 +304,8 @@ def combine(
         frame = frame.loc[keep].sort_values(["_w", "participant"], kind="stable")
         out[name] = _typed(frame.drop(columns=["_w", "response_row"]).reset_index(drop=True))
     excluded = keys[keys["reasons"] != ""].sort_values(["wave_index", "response_row"])
+    log.info("combine: %d analysed responses; detecting the language of %d texts",
+             len(out["responses"]), len(out["texts"]))
     out["texts"]["language"] = pd.Series(detect_languages(out["texts"]["text"]), dtype="string")
     out["excluded"] = excluded[["wave", "response_row", "response_hash", "reasons"]].reset_index(
         drop=True

@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import re
 
+import numpy as np
 import pandas as pd
 
 from tlsurvey.io import strip_control
@@ -108,13 +109,14 @@ def scrub_columns(frame: pd.DataFrame, columns, names=()) -> tuple[pd.DataFrame,
     """``frame`` with :func:`scrub` applied to the text values of ``columns`` (free-text
     demographics, "Other" answers), and the redaction counts per row (``REDACTIONS`` columns)."""
     frame = frame.copy()
-    counts = pd.DataFrame(0, index=frame.index, columns=list(REDACTIONS), dtype="int64")
+    kinds = list(REDACTIONS)
+    counts = np.zeros((len(frame), len(kinds)), dtype="int64")
     for column in columns:
         values = []
-        for index, value in frame[column].items():
+        for i, value in enumerate(frame[column]):
             if isinstance(value, str):
                 value, found = scrub(value, names)
-                counts.loc[index] += pd.Series(found)
+                counts[i] += [found[kind] for kind in kinds]
             values.append(value)
         frame[column] = pd.array(values, dtype=frame[column].dtype)
-    return frame, counts
+    return frame, pd.DataFrame(counts, index=frame.index, columns=kinds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 from tlsurvey.errors import InputError
 from tlsurvey.models.stats import bootstrap_ci, complete, holm, mc_pvalue, skipped
 
+log = logging.getLogger("tlsurvey.models")
 PER_COLUMNS = ["participant", "case_study", "n_sources", "tau", "p_exact"]
 SUMMARY_COLUMNS = ["scope", "n", "mean_tau", "ci_low", "ci_high", "share_positive", "p_exact",
                    "p_method", "p_holm", "method"]
@@ -129,6 +131,8 @@ def mean_tau_p(
     for null, (_, first, counts) in zip(nulls, supports, strict=True):
         key = (tuple(null[first]), tuple(counts))
         pooled[key] = pooled.get(key, 0) + 1
+    log.info("mean tau: %d participants, %d null patterns, %d Monte Carlo draws",
+             len(nulls), len(pooled), n_mc)
     rng = np.random.default_rng(seed)
     sums = np.zeros(n_mc)
     for (values, counts), m in sorted(pooled.items()):
@@ -161,6 +165,8 @@ def intuition_outcome(
     rows = []
     groups = [(case, sub) for case, sub in per.groupby("case_study", sort=True)]
     for scope, sub in [*groups, ("pooled", per)]:
+        log.info("intuition_outcome %s: %d participant taus, %d bootstrap resamples", scope,
+                 len(sub), n_boot)
         sub = sub[np.isfinite(sub["tau"])]
         taus = sub["tau"].to_numpy()
         est, low, high = bootstrap_ci(taus, n_boot=n_boot, seed=seed)

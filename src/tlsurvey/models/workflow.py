@@ -56,8 +56,11 @@ def fit_specs(wide: pd.DataFrame, specs) -> dict[str, pd.DataFrame]:
     from tlsurvey.models import fit
 
     coefs, randoms, stats = [], [], []
-    for spec in specs:
+    specs = list(specs)
+    for done, spec in enumerate(specs):
         name = spec["name"]
+        log.info("fit %d/%d: model %s (%s, %d rows)", done + 1, len(specs), name,
+                 spec["family"], len(wide))
         try:
             result = fit(
                 spec["formula"],

@@ -83,6 +83,8 @@ def fit_spec(ratings: pd.DataFrame, spec: dict, similarity, outcome: str) -> dic
     row = {key: spec[key] for key in ("exclusions", "family", "predictors", "random", "waves")}
     row.update(spec=spec["id"], formula=model, n_obs=len(frame),
                n_participants=int(frame[GROUP].nunique()), converged=False, error="")
+    log.info("specification %s: fitting %s (%s) to %d rows of %d participants", spec["id"],
+             model, spec["family"], len(frame), row["n_participants"])
     try:
         result = fit(model, frame, spec["family"], link=spec.get("link", "logit"), reml=True)
     except Exception as exc:  # noqa: BLE001 - a failed specification is a result, not a crash
