@@ -1,7 +1,7 @@
 """The whole workflow: cold example, no-op, 1,000 and 10,000 respondents, and an added wave.
 
 Usage: ``python benchmarks/bench_workflow.py [--steps cold,noop,n1000,n10000] [--cores 2]
-[--added 1000] [--out results/bench/workflow.json]``
+[--added 1000] [--targets all] [--out results/bench/workflow.json]``
 
 Each step runs Snakemake in a scratch copy of the project:
 
@@ -12,8 +12,10 @@ Each step runs Snakemake in a scratch copy of the project:
   (only the new wave's ingest and its new texts should be recomputed).
 
 For every run it prints and writes the wall time, the peak memory of any step, and each rule's
-share of the summed job time (Snakemake's job records). Steps not run keep their earlier
-figures in ``--out``.
+share of the summed job time (Snakemake's job records), and for the added wave the rules
+that ran again. ``--targets`` (comma-separated rules or files, default ``all``) measures part of
+the workflow, e.g. ``models,multiverse_curve,descriptives`` (the stages without free-text
+coding). Steps not run keep their earlier figures in ``--out`` (keyed by step and targets).
 """
 
 from __future__ import annotations
@@ -82,12 +84,12 @@ def snakemake(workdir: Path, *args: str) -> dict:
             "peak_step_memory_mib": round(int(peak) / 1024, 1), "load_average": round(load, 1)}
 
 
-def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
+def run(workdir: Path, cores: int, config: dict | None = None, targets=("all",)) -> dict:
     """Run the workflow (with ``config`` written first): wall time, peak memory, rule shares."""
     if config is not None:
         write_text(yaml.safe_dump(config, sort_keys=False), workdir / "config" / "config.yaml")
     since = time.time()
-    measured = snakemake(workdir, "--cores", str(cores), "all")
+    measured = snakemake(workdir, "--cores", str(cores), *targets)
     here = Path.cwd()
     os.chdir(workdir)  # job records name outputs relative to the workflow directory
     try:
@@ -106,8 +108,9 @@ def run(workdir: Path, cores: int, config: dict | None = None) -> dict:
 
 def embedded(workdir: Path) -> int:
     """Texts embedded by the last coding_topics run (its log)."""
-    found = re.findall(r"(\d+) new embeddings|embedded (\d+)/", (
-        workdir / "logs/coding/topics.log").read_text())
+    log = workdir / "logs/coding/topics.log"
+    found = re.findall(r"(\d+) new embeddings|embedded (\d+)/",
+                       log.read_text() if log.is_file() else "")
     return int(next(n for n in found[-1] if n)) if found else 0
 
 
@@ -121,7 +124,7 @@ def scale_config(workdir: Path, waves: list[dict]) -> dict:
 
 def step_cold(args) -> dict:
     workdir = scratch_project()
-    result = run(workdir, args.cores)
+    result = run(workdir, args.cores, targets=args.targets)
     args.example = workdir  # reused by the no-op step
     return result
 
@@ -130,8 +133,8 @@ def step_noop(args) -> dict:
     workdir = getattr(args, "example", None)
     if workdir is None:
         workdir = scratch_project()
-        run(workdir, args.cores)
-    runs = [snakemake(workdir, "-n") for _ in range(3)]
+        run(workdir, args.cores, targets=args.targets)
+    runs = [snakemake(workdir, "-n", *args.targets) for _ in range(3)]
     return {"dry_run_seconds": statistics.median(r["wall_seconds"] for r in runs),
             "dry_run_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
             "runs": runs}
@@ -141,11 +144,11 @@ def step_scale(args, participants: int, added: int = 0) -> dict:
     workdir = scratch_project()
     first = simulate(workdir, "big", participants, 11, "qualtrics-csv")
     result = {"participants": participants, **run(workdir, args.cores,
-                                                   scale_config(workdir, [first]))}
+                                                   scale_config(workdir, [first]), args.targets)}
     result["texts_embedded"] = embedded(workdir)
     if added:
         more = simulate(workdir, "added", added, 12, "limesurvey")
-        again = run(workdir, args.cores, scale_config(workdir, [first, more]))
+        again = run(workdir, args.cores, scale_config(workdir, [first, more]), args.targets)
         result["added_wave"] = {"participants": added, **again,
                                 "texts_embedded": embedded(workdir)}
     shutil.rmtree(workdir, ignore_errors=True)
@@ -169,6 +172,9 @@ def report(name: str, result: dict) -> None:
               f"{part['peak_step_memory_mib']:.0f} MiB, load average {part['load_average']}"
               + (f", {part['texts_embedded']} texts embedded" if "texts_embedded" in part else ""))
         print(f"  largest shares of job time: {shares}")
+        if part is not result:  # the added wave: every rule that ran again
+            print("  ran again: " + ", ".join(f"{rule} x{r['jobs']}"
+                                              for rule, r in sorted(part["rules"].items())))
 
 
 def main(argv=None) -> dict:
@@ -176,8 +182,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--added", type=int, default=1000)
+    parser.add_argument("--targets", default="all", help="comma-separated Snakemake targets")
     parser.add_argument("--out", default=str(ROOT / "results/bench/workflow.json"))
     args = parser.parse_args(argv)
+    args.targets = [t for t in args.targets.split(",") if t]
     steps = [s for s in args.steps.split(",") if s]
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
@@ -189,8 +197,10 @@ def main(argv=None) -> dict:
                "n10000": lambda a: step_scale(a, 10000, a.added)}
     for step in STEPS:
         if step in steps:
-            results[step] = {"cores": args.cores, **runners[step](args)}
-            report(step, results[step])
+            key = step if args.targets == ["all"] else f"{step}:{','.join(args.targets)}"
+            results[key] = {"cores": args.cores, "targets": args.targets,
+                            **runners[step](args)}
+            report(key, results[key])
             write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", out)
     if getattr(args, "example", None):
         shutil.rmtree(args.example, ignore_errors=True)

@@ -250,6 +250,9 @@ def ingest_wave(
         tables[name] = frame.rename(columns={"row": "response_row"})[
             [*_COLUMNS[name], *extra, "response_row"]
         ].reset_index(drop=True)
+    # detected once per wave: combining waves (or another exclusion variant) reuses it
+    log.info("%s: detecting the language of %d texts", wave, len(tables["texts"]))
+    tables["texts"]["language"] = detect_languages(tables["texts"]["text"])
     return WaveResult(wave, tables, keys, study)
 
 
@@ -304,9 +307,6 @@ def combine(
         frame = frame.loc[keep].sort_values(["_w", "participant"], kind="stable")
         out[name] = _typed(frame.drop(columns=["_w", "response_row"]).reset_index(drop=True))
     excluded = keys[keys["reasons"] != ""].sort_values(["wave_index", "response_row"])
-    log.info("combine: %d analysed responses; detecting the language of %d texts",
-             len(out["responses"]), len(out["texts"]))
-    out["texts"]["language"] = pd.Series(detect_languages(out["texts"]["text"]), dtype="string")
     out["excluded"] = excluded[["wave", "response_row", "response_hash", "reasons"]].reset_index(
         drop=True
     )
