@@ -78,9 +78,17 @@ def test_tables_from_sheets():
     assert scores.loc[("a", "robustness"), "fp"] == 1
     texts = pd.DataFrame({"text_id": ["t1", "t2", "t3"], "participant": "P", "wave": "w1",
                           "field": "rationale", "case_study": None, "text": "x"})
-    review = disagreements(matrix, auto, texts)
-    assert review["kind"].iloc[0] == "human"
-    assert set(review["text_id"]) == {"t2", "t3"}
+    review = disagreements(matrix, {"lexicon": auto, "lexicon+x": auto}, texts)
+    assert review["text_id"].tolist() == ["t2", "t3"]  # coders split on t2: first
+    t2, t3 = review.to_dict("records")
+    assert (t2["n_split"], t2["split"], t2["codes_a"], t2["codes_b"]) == (
+        1, "visual_similarity", "visual_similarity", "")
+    assert (t2["n_lexicon"], t2["coders"], t2["lexicon"]) == (0, 1.0, 0.0)
+    assert (t3["n_split"], t3["n_lexicon"], t3["codes_lexicon"], t3["lexicon"]) == (
+        0, 1, "robustness", 1.0)
+    assert pd.isna(t3["codes_b"]) and t3["flagged"] == "lexicon"
+    assert "codes_lexicon+x" not in review  # combined origins are not listed
+    assert disagreements(matrix.iloc[:0], {"lexicon": auto}, texts).empty
 
 
 def test_coder_sheet_mapping_and_errors(tmp_path):

@@ -167,8 +167,8 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
 
 def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_dir, seed=42,
                     privacy=None, n_boot=1000, semantic_path=None) -> dict:
-    """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (lexicon
-    vs humans); headers only without sheets."""
+    """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (one row
+    per answer to review); headers only without sheets."""
     out_dir = Path(out_dir)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy)
@@ -177,7 +177,7 @@ def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_di
     tables = {
         "reliability": reliability.reliability_table(matrix, seed=seed, n_boot=n_boot),
         "auto_vs_human": reliability.auto_vs_human(matrix, auto),
-        "disagreements": reliability.disagreements(matrix, auto["lexicon"], texts),
+        "disagreements": reliability.disagreements(matrix, auto, texts),
     }
     for name, table in tables.items():
         write_table(table, out_dir / f"{name}.csv")
