@@ -202,6 +202,7 @@ SCOPE_TEXTS = {
     "s3": "Die Aufnahmen sind medizinisch und die Datenmenge ist groß.",
     "s4": "Prefiero la fuente más usada; la resolución también cuenta.",
     "s5": "Les poids pré-entraînés sont disponibles et le modèle est robuste.",
+    "s6": "Nicht die Größe zählt, sondern die Vielfalt.",
 }
 
 
@@ -216,3 +217,4 @@ def test_qualifier_scope_and_answers_in_other_languages(lexicon):
     assert codes_of(found, "s3") == {"domain_similarity", "dataset_size"}
     assert codes_of(found, "s4") == {"community_practice", "acquisition"}
     assert codes_of(found, "s5") == {"resources_weights", "robustness"}
+    assert codes_of(found, "s6") == {"dataset_diversity"}  # "nicht" negates as "not" does

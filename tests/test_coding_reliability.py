@@ -110,3 +110,27 @@ def test_coder_sheet_mapping_and_errors(tmp_path):
     other_ids = pd.DataFrame({"text_id": ["PxR_9:rationale:tissue"]})
     with pytest.raises(InputError, match="w1_a.csv: no row names a text of the analysed"):
         read_sheets([path], ["robustness"], other_ids, lambda w, r: f"P{w}{r}")
+
+
+def test_combination_adds_only_semantic_codes_that_clear_a_cross_validated_threshold():
+    from tlsurvey.coding.reliability import combination_thresholds, combine_origins
+
+    ids = [f"t{i}" for i in range(10)]
+    sheets = pd.DataFrame({"text_id": ids, "coder": "a", "code": "robustness",
+                           "value": [1] * 6 + [0] * 4})
+    matrix = human_matrix(sheets, ["robustness"])
+    lexicon = {(t, "robustness") for t in ids[:4]}
+    score = [0.2, 0.3, 0.2, 0.1, 0.9, 0.95, 0.7, 0.75, 0.1, 0.2]
+    scores = pd.DataFrame({"text_id": ids, "code": "robustness", "score": score})
+    semantic = {(t, "robustness") for t, s in zip(ids, score, strict=True) if s >= 0.5}
+    thresholds = combination_thresholds(lexicon, scores, matrix)
+    # each fold's threshold keeps the two true additions (0.9, 0.95) and drops 0.7 and 0.75
+    assert thresholds.between(0.75, 0.9, inclusive="neither").all() and len(thresholds) == 10
+    combined = combine_origins({"lexicon": lexicon, "semantic": semantic}, scores, matrix)
+    assert combined["lexicon+semantic"] == lexicon | {("t4", "robustness"), ("t5", "robustness")}
+    union = combine_origins({"lexicon": lexicon, "semantic": semantic})["lexicon+semantic"]
+    assert union == lexicon | semantic
+    # with no human positives to gain, nothing is added (infinite threshold)
+    none = human_matrix(sheets.assign(value=0), ["robustness"])
+    assert combine_origins({"lexicon": set(), "semantic": semantic}, scores,
+                           none)["lexicon+semantic"] == set()

@@ -223,12 +223,74 @@ def _auto_row(origin, code, coder, auto, human) -> dict:
             "recall": recall, "f1": f1, "kappa": cohen_kappa(auto, human)}
 
 
-def combine_origins(auto: dict) -> dict:
-    """``auto`` ({origin: set of (text_id, code)}) plus the union ``lexicon+semantic`` when
-    both coders are there."""
-    if {"lexicon", "semantic"} <= set(auto):
-        auto = {**auto, "lexicon+semantic": auto["lexicon"] | auto["semantic"]}
-    return auto
+COMBINATION_FOLDS = 5
+
+
+def _union_f1(lexicon: np.ndarray, scores: np.ndarray, truth: np.ndarray, grid) -> np.ndarray:
+    """F1 of ``lexicon | (scores >= t)`` against ``truth`` for every threshold t of ``grid``."""
+    added = scores[None, :] >= grid[:, None]
+    predicted = lexicon[None, :] | added
+    tp = (predicted & truth[None, :]).sum(axis=1)
+    return 2 * tp / np.maximum(predicted.sum(axis=1) + truth.sum(), 1)
+
+
+def combination_thresholds(lexicon: set, scores: pd.DataFrame, matrix: pd.DataFrame,
+                           folds: int = COMBINATION_FOLDS) -> pd.Series:
+    """Threshold on semantic scores above which the combination adds a semantic code to the
+    lexicon's, per answer, set from human codes by cross-validation.
+
+    Answers coded by the humans (``matrix``; a code holds when at least half of the answer's
+    coders gave it) are split into ``folds`` folds by their sorted order; an answer's
+    threshold is the one that maximises the combination's micro-F1 on the other folds (the
+    largest such, moved half-way down to the next lower score). Answers no coder coded get
+    the threshold fitted on every coded answer.
+
+    Returns
+    -------
+    Series
+        Threshold per text_id of ``scores`` (index), name ``threshold``.
+    """
+    truth = (matrix.mean(axis=1) >= 0.5).where(matrix.notna().any(axis=1))
+    frame = scores[["text_id", "code", "score"]].copy()
+    keys = list(zip(frame["text_id"], frame["code"], strict=True))
+    frame["lexicon"] = [k in lexicon for k in keys]
+    frame["truth"] = truth.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy()
+    coded_ids = sorted(frame.loc[frame["truth"].notna(), "text_id"].unique())
+    fold = {t: i % folds for i, t in enumerate(coded_ids)}
+
+    def fitted(part: pd.DataFrame) -> float:
+        score = part["score"].to_numpy(float)
+        grid = np.concatenate([[-np.inf], np.unique(score), [np.inf]])  # inf: add nothing
+        f1 = _union_f1(part["lexicon"].to_numpy(bool), score, part["truth"].to_numpy(bool),
+                       grid[1:])
+        k = int(np.flatnonzero(f1 == f1.max()).max()) + 1
+        return float((grid[k] + grid[k - 1]) / 2) if k > 1 else float(grid[k])
+
+    coded = frame[frame["truth"].notna()].astype({"truth": bool})
+    every = fitted(coded)
+    by_fold = {k: fitted(coded[coded["text_id"].map(fold) != k]) for k in set(fold.values())}
+    ids = sorted(frame["text_id"].unique())
+    return pd.Series([by_fold[fold[t]] if t in fold else every for t in ids], index=ids,
+                     name="threshold")
+
+
+def combine_origins(auto: dict, scores: pd.DataFrame | None = None,
+                    matrix: pd.DataFrame | None = None) -> dict:
+    """``auto`` ({origin: set of (text_id, code)}) plus their combination ``lexicon+semantic``
+    when both coders are there.
+
+    With the semantic ``scores`` and human codes (``matrix`` of :func:`human_matrix`), the
+    combination is precision-oriented: the lexicon's codes plus the semantic codes whose score
+    clears :func:`combination_thresholds`. Otherwise it is the union.
+    """
+    if not {"lexicon", "semantic"} <= set(auto):
+        return auto
+    if scores is None or matrix is None or matrix.empty or scores.empty:
+        return {**auto, "lexicon+semantic": auto["lexicon"] | auto["semantic"]}
+    threshold = combination_thresholds(auto["lexicon"], scores, matrix)
+    keep = scores["score"].to_numpy(float) >= scores["text_id"].map(threshold).to_numpy(float)
+    added = set(map(tuple, scores.loc[keep, ["text_id", "code"]].to_numpy()))
+    return {**auto, "lexicon+semantic": auto["lexicon"] | added}
 
 
 def auto_vs_human(matrix: pd.DataFrame, auto) -> pd.DataFrame:
