@@ -448,9 +448,9 @@ def test_workflow_reads_a_coded_qdpx_listed_under_coder_sheets(workflow_run, tmp
     (work / "qdpx.yaml").write_text(yaml.safe_dump({"coder_sheets": ["data/coded.qdpx"]}))
     targets = ["results/coding/reliability.csv", "results/coding/auto_vs_human.csv",
                "results/coding/disagreements.csv"]
-    planned = snakemake(work, "-n", "--configfile", "qdpx.yaml", *targets).stdout
+    planned = snakemake(work, *targets, "-n", "--configfile", "qdpx.yaml").stdout
     assert "coding_reliability" in planned and "coding_semantic" in planned
-    snakemake(work, "--configfile", "qdpx.yaml", *targets)
+    snakemake(work, *targets, "--configfile", "qdpx.yaml")
     config = yaml.safe_load((work / "config/config.yaml").read_text())
     expected = tmp_path / "expected"
     pipeline.run_reliability(work / "results/ingest/texts.parquet",

@@ -134,3 +134,15 @@ def test_combination_adds_only_semantic_codes_that_clear_a_cross_validated_thres
     none = human_matrix(sheets.assign(value=0), ["robustness"])
     assert combine_origins({"lexicon": set(), "semantic": semantic}, scores,
                            none)["lexicon+semantic"] == set()
+
+
+def test_union_f1_counts_match_brute_force():
+    from tlsurvey.coding.reliability import _union_f1
+
+    rng = np.random.default_rng(1)
+    lexicon, truth = rng.random(200) < 0.2, rng.random(200) < 0.25
+    scores = rng.random(200).round(2)  # ties
+    grid = np.append(np.unique(scores), np.inf)
+    brute = [2 * ((lexicon | (scores >= t)) & truth).sum()
+             / ((lexicon | (scores >= t)).sum() + truth.sum()) for t in grid]
+    np.testing.assert_allclose(_union_f1(lexicon, scores, truth, grid), brute)

@@ -227,11 +227,15 @@ COMBINATION_FOLDS = 5
 
 
 def _union_f1(lexicon: np.ndarray, scores: np.ndarray, truth: np.ndarray, grid) -> np.ndarray:
-    """F1 of ``lexicon | (scores >= t)`` against ``truth`` for every threshold t of ``grid``."""
-    added = scores[None, :] >= grid[:, None]
-    predicted = lexicon[None, :] | added
-    tp = (predicted & truth[None, :]).sum(axis=1)
-    return 2 * tp / np.maximum(predicted.sum(axis=1) + truth.sum(), 1)
+    """F1 of ``lexicon | (scores >= t)`` against ``truth`` for every threshold t of ``grid``
+    (ascending), by counting the codes the lexicon lacks above each threshold."""
+    extra = ~lexicon
+    order = np.argsort(scores[extra], kind="stable")
+    ranked, hits = scores[extra][order], truth[extra][order]
+    above = len(ranked) - np.searchsorted(ranked, grid, side="left")  # scores >= t
+    hits_above = np.concatenate([[0], np.cumsum(hits[::-1])])[above]
+    tp = (lexicon & truth).sum() + hits_above
+    return 2 * tp / np.maximum(lexicon.sum() + above + truth.sum(), 1)
 
 
 def combination_thresholds(lexicon: set, scores: pd.DataFrame, matrix: pd.DataFrame,
