@@ -464,5 +464,5 @@ def test_workflow_reads_a_coded_qdpx_listed_under_coder_sheets(workflow_run, tmp
     c = auto.query("coder == 'c' and origin == 'lexicon' and code == '(micro)'").iloc[0]
     assert c["tp"] + c["fn"] == 1  # c reviewed one answer and gave it one code
     pairs = pd.read_csv(coding / "reliability.csv")
-    assert {("coder_a", "c"), ("coder_b", "c")} <= set(zip(pairs["coder_1"], pairs["coder_2"],
+    assert {("c", "coder_a"), ("c", "coder_b")} <= set(zip(pairs["coder_1"], pairs["coder_2"],
                                                            strict=True))
