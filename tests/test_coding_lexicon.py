@@ -194,3 +194,27 @@ def test_typos_one_edit_from_a_lexicon_word(context_matches, lexicon):
     row = context_matches.query("text_id == 'c6' and code == 'community_practice'")
     assert {"Evrybody", "standrad"} <= set(row["matched"])
     assert "checkpoint" in set(context_matches.query("text_id == 'c6'")["matched"])
+
+
+SCOPE_TEXTS = {
+    "s1": "We plotted both sets with UMAP first. The target ended up closest to the second source.",
+    "s2": "The target ended up closest to the second source.",
+    "s3": "Die Aufnahmen sind medizinisch und die Datenmenge ist groß.",
+    "s4": "Prefiero la fuente más usada; la resolución también cuenta.",
+    "s5": "Les poids pré-entraînés sont disponibles et le modèle est robuste.",
+    "s6": "Nicht die Größe zählt, sondern die Vielfalt.",
+}
+
+
+def test_qualifier_scope_and_answers_in_other_languages(lexicon):
+    """Similarity qualified in another sentence of the answer is not unqualified similarity;
+    German, Spanish and French words of the lexicon code as their English counterparts."""
+    texts = pd.DataFrame({"text_id": list(SCOPE_TEXTS), "field": "rationale",
+                          "text": list(SCOPE_TEXTS.values())})
+    found = match_texts(texts, lexicon)
+    assert codes_of(found, "s1") == {"embedding_similarity"}
+    assert codes_of(found, "s2") == {"general_similarity"}
+    assert codes_of(found, "s3") == {"domain_similarity", "dataset_size"}
+    assert codes_of(found, "s4") == {"community_practice", "acquisition"}
+    assert codes_of(found, "s5") == {"resources_weights", "robustness"}
+    assert codes_of(found, "s6") == {"dataset_diversity"}  # "nicht" negates as "not" does

@@ -1,6 +1,7 @@
 """End-to-end coding outputs: codes table, reliability files, audit page, REFI-QDA export, CLI."""
 
 import json
+import re
 import zipfile
 
 import pandas as pd
@@ -84,9 +85,20 @@ def test_reliability_outputs(outputs):
     auto = pd.read_csv(outputs / "auto_vs_human.csv")
     assert {"precision", "recall", "f1", "kappa"} <= set(auto.columns)
     assert set(auto["origin"]) == {"lexicon", "semantic", "lexicon+semantic"}
-    dis = pd.read_csv(outputs / "disagreements.csv")
-    pairs = set(zip(dis["text_id"], dis["code"], strict=True))
-    assert ("P1:rationale:tissue", "community_practice") in pairs
+    dis = pd.read_csv(outputs / "disagreements.csv", keep_default_na=False)
+    assert dis["text_id"].is_unique
+    first = dis.iloc[0]  # a and b split on community practice in P1 only
+    assert (first["text_id"], first["n_split"], first["split"]) == (
+        "P1:rationale:tissue", 1, "community_practice")
+    assert first["codes_a"] == "community_practice;visual_similarity"
+    assert first["codes_b"] == "visual_similarity"
+    assert (dis["n_split"].iloc[1:] == 0).all()
+    assert {"n_lexicon", "n_semantic", "codes_lexicon", "codes_semantic"} <= set(dis.columns)
+    # the same answers, in the same degrees, as the audit page's disagreements-only view
+    page = (outputs / "audit.html").read_text()
+    shown = {tid: float(score) for score, tid in re.findall(
+        r'data-score="([0-9.]+)"[^>]*data-types="[^"]+"[^>]*data-text-id="([^"]+)"', page)}
+    assert dict(zip(dis["text_id"], dis["score"].round(6), strict=True)) == shown
 
 
 def test_audit_highlights_and_escapes(outputs):

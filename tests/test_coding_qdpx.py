@@ -418,3 +418,51 @@ def test_exported_project_as_coder_sheet_reproduces_reliability(project, tmp_pat
         assert (tmp_path / "csv" / f"{name}.csv").read_bytes() == (
             tmp_path / "qdpx" / f"{name}.csv").read_bytes(), name
     assert from_csv["reliability"]["n_units"].sum() == from_qdpx["reliability"]["n_units"].sum()
+
+
+@pytest.mark.slow
+def test_workflow_reads_a_coded_qdpx_listed_under_coder_sheets(workflow_run, tmp_path, root):
+    """The workflow's own project.qdpx, coded further in a QDA tool (a new coder c codes the
+    first answer, coder_a's first selection is moved), listed under ``coder_sheets``: rule
+    coding_reliability reads it back, as pipeline.run_reliability does from the same file."""
+    import shutil
+
+    import yaml
+    from conftest import snakemake
+
+    work = tmp_path / "run"
+    shutil.copytree(workflow_run, work, symlinks=True)
+    coding = work / "results/coding"
+
+    def code_more(root_el, guid):
+        etree.SubElement(root_el.find("q:Users", Q), f"{{{PROJECT_NS}}}User", guid=guid(),
+                         name="c")
+        source = root_el.find(".//q:TextSource", Q)
+        _select(source, guid, _user(root_el, "c"), _code(root_el, "robustness"), 0, 5)
+        moved = next(s for s in root_el.iterfind(".//q:PlainTextSelection", Q)
+                     if s.get("creatingUser") == _user(root_el, "coder_a")
+                     and int(s.get("endPosition")) > int(s.get("startPosition")) + 1)
+        moved.set("startPosition", str(int(moved.get("startPosition")) + 1))
+
+    coded = qualcoder_reexport(coding / "project.qdpx", work / "data/coded.qdpx", code_more)
+    (work / "qdpx.yaml").write_text(yaml.safe_dump({"coder_sheets": ["data/coded.qdpx"]}))
+    targets = ["results/coding/reliability.csv", "results/coding/auto_vs_human.csv",
+               "results/coding/disagreements.csv"]
+    planned = snakemake(work, *targets, "-n", "--configfile", "qdpx.yaml").stdout
+    assert "coding_reliability" in planned and "coding_semantic" in planned
+    snakemake(work, *targets, "--configfile", "qdpx.yaml")
+    config = yaml.safe_load((work / "config/config.yaml").read_text())
+    expected = tmp_path / "expected"
+    pipeline.run_reliability(work / "results/ingest/texts.parquet",
+                             coding / "lexicon_matches.parquet", work / config["codebook"],
+                             [coded], expected, seed=config.get("coding", {}).get("seed", 42),
+                             semantic_path=coding / "semantic.parquet")
+    for name in ("reliability", "auto_vs_human", "disagreements"):
+        assert (coding / f"{name}.csv").read_bytes() == (expected / f"{name}.csv").read_bytes()
+    auto = pd.read_csv(coding / "auto_vs_human.csv")
+    assert {"coder_a", "coder_b", "c"} <= set(auto["coder"])
+    c = auto.query("coder == 'c' and origin == 'lexicon' and code == '(micro)'").iloc[0]
+    assert c["tp"] + c["fn"] == 1  # c reviewed one answer and gave it one code
+    pairs = pd.read_csv(coding / "reliability.csv")
+    assert {("c", "coder_a"), ("c", "coder_b")} <= set(zip(pairs["coder_1"], pairs["coder_2"],
+                                                           strict=True))

@@ -78,9 +78,17 @@ def test_tables_from_sheets():
     assert scores.loc[("a", "robustness"), "fp"] == 1
     texts = pd.DataFrame({"text_id": ["t1", "t2", "t3"], "participant": "P", "wave": "w1",
                           "field": "rationale", "case_study": None, "text": "x"})
-    review = disagreements(matrix, auto, texts)
-    assert review["kind"].iloc[0] == "human"
-    assert set(review["text_id"]) == {"t2", "t3"}
+    review = disagreements(matrix, {"lexicon": auto, "lexicon+x": auto}, texts)
+    assert review["text_id"].tolist() == ["t2", "t3"]  # coders split on t2: first
+    t2, t3 = review.to_dict("records")
+    assert (t2["n_split"], t2["split"], t2["codes_a"], t2["codes_b"]) == (
+        1, "visual_similarity", "visual_similarity", "")
+    assert (t2["n_lexicon"], t2["coders"], t2["lexicon"]) == (0, 1.0, 0.0)
+    assert (t3["n_split"], t3["n_lexicon"], t3["codes_lexicon"], t3["lexicon"]) == (
+        0, 1, "robustness", 1.0)
+    assert pd.isna(t3["codes_b"]) and t3["flagged"] == "lexicon"
+    assert "codes_lexicon+x" not in review  # combined origins are not listed
+    assert disagreements(matrix.iloc[:0], {"lexicon": auto}, texts).empty
 
 
 def test_coder_sheet_mapping_and_errors(tmp_path):
@@ -102,3 +110,39 @@ def test_coder_sheet_mapping_and_errors(tmp_path):
     other_ids = pd.DataFrame({"text_id": ["PxR_9:rationale:tissue"]})
     with pytest.raises(InputError, match="w1_a.csv: no row names a text of the analysed"):
         read_sheets([path], ["robustness"], other_ids, lambda w, r: f"P{w}{r}")
+
+
+def test_combination_adds_only_semantic_codes_that_clear_a_cross_validated_threshold():
+    from tlsurvey.coding.reliability import combination_thresholds, combine_origins
+
+    ids = [f"t{i}" for i in range(10)]
+    sheets = pd.DataFrame({"text_id": ids, "coder": "a", "code": "robustness",
+                           "value": [1] * 6 + [0] * 4})
+    matrix = human_matrix(sheets, ["robustness"])
+    lexicon = {(t, "robustness") for t in ids[:4]}
+    score = [0.2, 0.3, 0.2, 0.1, 0.9, 0.95, 0.7, 0.75, 0.1, 0.2]
+    scores = pd.DataFrame({"text_id": ids, "code": "robustness", "score": score})
+    semantic = {(t, "robustness") for t, s in zip(ids, score, strict=True) if s >= 0.5}
+    thresholds = combination_thresholds(lexicon, scores, matrix)
+    # each fold's threshold keeps the two true additions (0.9, 0.95) and drops 0.7 and 0.75
+    assert thresholds.between(0.75, 0.9, inclusive="neither").all() and len(thresholds) == 10
+    combined = combine_origins({"lexicon": lexicon, "semantic": semantic}, scores, matrix)
+    assert combined["lexicon+semantic"] == lexicon | {("t4", "robustness"), ("t5", "robustness")}
+    union = combine_origins({"lexicon": lexicon, "semantic": semantic})["lexicon+semantic"]
+    assert union == lexicon | semantic
+    # with no human positives to gain, nothing is added (infinite threshold)
+    none = human_matrix(sheets.assign(value=0), ["robustness"])
+    assert combine_origins({"lexicon": set(), "semantic": semantic}, scores,
+                           none)["lexicon+semantic"] == set()
+
+
+def test_union_f1_counts_match_brute_force():
+    from tlsurvey.coding.reliability import _union_f1
+
+    rng = np.random.default_rng(1)
+    lexicon, truth = rng.random(200) < 0.2, rng.random(200) < 0.25
+    scores = rng.random(200).round(2)  # ties
+    grid = np.append(np.unique(scores), np.inf)
+    brute = [2 * ((lexicon | (scores >= t)) & truth).sum()
+             / ((lexicon | (scores >= t)).sum() + truth.sum()) for t in grid]
+    np.testing.assert_allclose(_union_f1(lexicon, scores, truth, grid), brute)

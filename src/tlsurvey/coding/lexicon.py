@@ -6,8 +6,9 @@ NORM. Overlapping matches are resolved longest-first (``kept``); a match precede
 by a negation cue in the same clause is ``negated`` and codes nothing, unless its term has
 ``keep_negated`` (a noted absence still counts, as the codebook says for that code). A term's
 ``context`` rules (words required or excluded near it in the same sentence) mark matches
-``out_of_context``. Unknown words one edit away from a lexicon word (``evryone``) are read as
-that word before matching.
+``out_of_context``. A term with ``qualifiers`` yields to those codes in its sentence (or
+anywhere in the answer, ``qualifier_scope: answer``). Unknown words one edit away from a
+lexicon word (``evryone``) are read as that word before matching.
 """
 
 from __future__ import annotations
@@ -205,12 +206,15 @@ def _sentences(words, breakers: set = SENTENCE_END) -> list[int]:
 
 
 def _qualify(rows: list[dict], lexicon: Lexicon) -> None:
-    """Mark matches of terms with ``qualifiers`` when a qualifier code is in the same sentence."""
+    """Mark matches of terms with ``qualifiers`` when a qualifier code is in the same sentence
+    (anywhere in the answer for terms with ``qualifier_scope: answer``)."""
     for row in rows:
-        wanted = set(lexicon.terms[row["term_id"]].get("qualifiers", []))
+        spec = lexicon.terms[row["term_id"]]
+        wanted = set(spec.get("qualifiers", []))
+        anywhere = spec.get("qualifier_scope", "sentence") == "answer"
         row["qualified"] = bool(wanted) and row["kept"] and any(
-            _gives_code(o) and o["code"] in wanted and o["sentence"] == row["sentence"]
-            for o in rows)
+            _gives_code(o) and o["code"] in wanted
+            and (anywhere or o["sentence"] == row["sentence"]) for o in rows)
 
 
 def _gives_code(row) -> bool:

@@ -107,13 +107,15 @@ def run_semantic(texts_path, codebook_path, coder_paths, out_path, cache_dir, se
     return scores
 
 
-def automatic_codes(matches_path, semantic_path=None) -> dict:
-    """{origin: set of (text_id, code)} of the automatic coders, with their union."""
+def automatic_codes(matches_path, semantic_path=None, matrix=None) -> dict:
+    """{origin: set of (text_id, code)} of the automatic coders, with their combination
+    (thresholds from the human codes of ``matrix``, see :func:`reliability.combine_origins`)."""
     auto = {"lexicon": set(map(tuple, coded(read_table(matches_path))[["text_id", "code"]]
                                .to_numpy()))}
-    if semantic_path:
-        auto["semantic"] = semantic.coded_pairs(read_table(semantic_path))
-    return reliability.combine_origins(auto)
+    scores = read_table(semantic_path) if semantic_path else None
+    if scores is not None:
+        auto["semantic"] = semantic.coded_pairs(scores)
+    return reliability.combine_origins(auto, scores, matrix)
 
 
 def read_validation_texts(path) -> pd.DataFrame:
@@ -154,7 +156,8 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
     scores = semantic.code_texts(texts, codebook, cache.encode, train, settings)
     lexicon_codes = coded(match_texts(texts, lexicon))[["text_id", "code"]].to_numpy()
     auto = reliability.combine_origins({"lexicon": set(map(tuple, lexicon_codes)),
-                                        "semantic": semantic.coded_pairs(scores)})
+                                        "semantic": semantic.coded_pairs(scores)}, scores,
+                                       reliability.human_matrix(train, list(codebook)))
     subsets = texts.set_index("text_id")["subset"] if "subset" in texts else \
         pd.Series(dtype=str)
     table = validation_table(reliability.human_matrix(human, list(codebook)), auto, subsets)
@@ -167,17 +170,17 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
 
 def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_dir, seed=42,
                     privacy=None, n_boot=1000, semantic_path=None) -> dict:
-    """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (lexicon
-    vs humans); headers only without sheets."""
+    """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (one row
+    per answer to review); headers only without sheets."""
     out_dir = Path(out_dir)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy)
     matrix = reliability.human_matrix(human, list(codebook))
-    auto = automatic_codes(matches_path, semantic_path)
+    auto = automatic_codes(matches_path, semantic_path, matrix)
     tables = {
         "reliability": reliability.reliability_table(matrix, seed=seed, n_boot=n_boot),
         "auto_vs_human": reliability.auto_vs_human(matrix, auto),
-        "disagreements": reliability.disagreements(matrix, auto["lexicon"], texts),
+        "disagreements": reliability.disagreements(matrix, auto, texts),
     }
     for name, table in tables.items():
         write_table(table, out_dir / f"{name}.csv")

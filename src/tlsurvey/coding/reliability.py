@@ -223,12 +223,78 @@ def _auto_row(origin, code, coder, auto, human) -> dict:
             "recall": recall, "f1": f1, "kappa": cohen_kappa(auto, human)}
 
 
-def combine_origins(auto: dict) -> dict:
-    """``auto`` ({origin: set of (text_id, code)}) plus the union ``lexicon+semantic`` when
-    both coders are there."""
-    if {"lexicon", "semantic"} <= set(auto):
-        auto = {**auto, "lexicon+semantic": auto["lexicon"] | auto["semantic"]}
-    return auto
+COMBINATION_FOLDS = 5
+
+
+def _union_f1(lexicon: np.ndarray, scores: np.ndarray, truth: np.ndarray, grid) -> np.ndarray:
+    """F1 of ``lexicon | (scores >= t)`` against ``truth`` for every threshold t of ``grid``
+    (ascending), by counting the codes the lexicon lacks above each threshold."""
+    extra = ~lexicon
+    order = np.argsort(scores[extra], kind="stable")
+    ranked, hits = scores[extra][order], truth[extra][order]
+    above = len(ranked) - np.searchsorted(ranked, grid, side="left")  # scores >= t
+    hits_above = np.concatenate([[0], np.cumsum(hits[::-1])])[above]
+    tp = (lexicon & truth).sum() + hits_above
+    return 2 * tp / np.maximum(lexicon.sum() + above + truth.sum(), 1)
+
+
+def combination_thresholds(lexicon: set, scores: pd.DataFrame, matrix: pd.DataFrame,
+                           folds: int = COMBINATION_FOLDS) -> pd.Series:
+    """Threshold on semantic scores above which the combination adds a semantic code to the
+    lexicon's, per answer, set from human codes by cross-validation.
+
+    Answers coded by the humans (``matrix``; a code holds when at least half of the answer's
+    coders gave it) are split into ``folds`` folds by their sorted order; an answer's
+    threshold is the one that maximises the combination's micro-F1 on the other folds (the
+    largest such, moved half-way down to the next lower score). Answers no coder coded get
+    the threshold fitted on every coded answer.
+
+    Returns
+    -------
+    Series
+        Threshold per text_id of ``scores`` (index), name ``threshold``.
+    """
+    truth = (matrix.mean(axis=1) >= 0.5).where(matrix.notna().any(axis=1))
+    frame = scores[["text_id", "code", "score"]].copy()
+    keys = list(zip(frame["text_id"], frame["code"], strict=True))
+    frame["lexicon"] = [k in lexicon for k in keys]
+    frame["truth"] = truth.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy()
+    coded_ids = sorted(frame.loc[frame["truth"].notna(), "text_id"].unique())
+    fold = {t: i % folds for i, t in enumerate(coded_ids)}
+
+    def fitted(part: pd.DataFrame) -> float:
+        score = part["score"].to_numpy(float)
+        grid = np.concatenate([[-np.inf], np.unique(score), [np.inf]])  # inf: add nothing
+        f1 = _union_f1(part["lexicon"].to_numpy(bool), score, part["truth"].to_numpy(bool),
+                       grid[1:])
+        k = int(np.flatnonzero(f1 == f1.max()).max()) + 1
+        return float((grid[k] + grid[k - 1]) / 2) if k > 1 else float(grid[k])
+
+    coded = frame[frame["truth"].notna()].astype({"truth": bool})
+    every = fitted(coded)
+    by_fold = {k: fitted(coded[coded["text_id"].map(fold) != k]) for k in set(fold.values())}
+    ids = sorted(frame["text_id"].unique())
+    return pd.Series([by_fold[fold[t]] if t in fold else every for t in ids], index=ids,
+                     name="threshold")
+
+
+def combine_origins(auto: dict, scores: pd.DataFrame | None = None,
+                    matrix: pd.DataFrame | None = None) -> dict:
+    """``auto`` ({origin: set of (text_id, code)}) plus their combination ``lexicon+semantic``
+    when both coders are there.
+
+    With the semantic ``scores`` and human codes (``matrix`` of :func:`human_matrix`), the
+    combination is precision-oriented: the lexicon's codes plus the semantic codes whose score
+    clears :func:`combination_thresholds`. Otherwise it is the union.
+    """
+    if not {"lexicon", "semantic"} <= set(auto):
+        return auto
+    if scores is None or matrix is None or matrix.empty or scores.empty:
+        return {**auto, "lexicon+semantic": auto["lexicon"] | auto["semantic"]}
+    threshold = combination_thresholds(auto["lexicon"], scores, matrix)
+    keep = scores["score"].to_numpy(float) >= scores["text_id"].map(threshold).to_numpy(float)
+    added = set(map(tuple, scores.loc[keep, ["text_id", "code"]].to_numpy()))
+    return {**auto, "lexicon+semantic": auto["lexicon"] | added}
 
 
 def auto_vs_human(matrix: pd.DataFrame, auto) -> pd.DataFrame:
@@ -249,24 +315,76 @@ def auto_vs_human(matrix: pd.DataFrame, auto) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AUTO_COLUMNS)
 
 
-def disagreements(matrix: pd.DataFrame, auto: set, texts: pd.DataFrame) -> pd.DataFrame:
-    """(text_id, code) pairs where human coders disagree (kind "human") or the lexicon
-    disagrees with a human (kind "auto"), with the text, for review; humans first."""
-    if matrix.empty:
-        return pd.DataFrame(columns=["kind", "text_id", "code", "participant", "wave", "field",
-                                     "case_study", "auto", "text"])
-    wide = matrix.copy()
-    wide.columns = [f"coder_{c}" for c in wide.columns]
-    wide["auto"] = [float(k in auto) for k in wide.index]
-    humans = wide.drop(columns="auto")
-    spread = humans.max(axis=1) != humans.min(axis=1)
-    auto_off = humans.notna().any(axis=1) & humans.apply(
-        lambda col: col.notna() & (col != wide["auto"])).any(axis=1)
-    wide["kind"] = np.where(spread, "human", np.where(auto_off, "auto", ""))
-    out = wide[wide["kind"] != ""].reset_index()
+DISAGREEMENT_META = ["text_id", "participant", "wave", "field", "case_study"]
+
+
+def _code_sets(matrix: pd.DataFrame) -> dict:
+    """{text_id: {coder: set of codes}} over the answers each coder reviewed."""
+    out = {}
+    for coder in matrix.columns:
+        reviewed = matrix[coder].dropna()
+        for text_id, part in reviewed.groupby(level="text_id", sort=True):
+            out.setdefault(text_id, {})[str(coder)] = set(
+                part.index.get_level_values("code")[part.to_numpy() == 1])
+    return out
+
+
+def _joined(codes) -> str:
+    return ";".join(sorted(codes))
+
+
+def disagreements(matrix: pd.DataFrame, auto: dict, texts: pd.DataFrame) -> pd.DataFrame:
+    """Answers to review, one row per answer, as in the audit page's disagreements-only view.
+
+    For every answer a coder reviewed: the codes each coder gave (``codes_<coder>``, empty when
+    none, NaN when not reviewed), ``n_split`` (codes the coders split on) and ``split``, and
+    per automatic origin of ``auto`` ({origin: set of (text_id, code)}; combined origins,
+    named ``a+b``, are left out) its codes (``codes_<origin>``) and ``n_<origin>``, the codes
+    on which it differs from what every coder gave, leaving out the split codes. The
+    degrees ``coders`` and ``<origin>`` (1 - Jaccard similarity), ``score`` and ``flagged`` are
+    those of :func:`tlsurvey.coding.audit.disagreement`. Only answers with a disagreement are
+    listed, ranked by ``n_split``, then the audit's score, then the most codes an origin
+    differs on.
+    """
+    from tlsurvey.coding.audit import disagreement
+
+    origins = sorted(o for o in auto if "+" not in o)
+    coders = [str(c) for c in matrix.columns]
+    columns = [*DISAGREEMENT_META, "n_split", "split", "coders",
+               *(f"n_{o}" for o in origins), *origins, "score", "flagged",
+               *(f"codes_{c}" for c in coders), *(f"codes_{o}" for o in origins), "text"]
+    sets = _code_sets(matrix)
+    given = {o: {} for o in origins}
+    for origin in origins:
+        for text_id, code in auto[origin]:
+            given[origin].setdefault(text_id, set()).add(code)
+    rows = []
+    for text_id, by_coder in sets.items():
+        everyone = set.intersection(*by_coder.values())
+        split = set.union(*by_coder.values()) - everyone
+        row = {"text_id": text_id, "n_split": len(split), "split": _joined(split)}
+        for coder in coders:
+            row[f"codes_{coder}"] = _joined(by_coder[coder]) if coder in by_coder else None
+        for origin in origins:
+            mine = given[origin].get(text_id, set())
+            row[f"n_{origin}"] = len((mine - split) ^ everyone)
+            row[f"codes_{origin}"] = _joined(mine)
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    table = pd.DataFrame(rows)
+    long = matrix.rename(columns=str).reset_index().melt(["text_id", "code"], var_name="coder")
+    codes = pd.DataFrame([(t, o, c) for o in origins for t, c in sorted(auto[o])],
+                         columns=["text_id", "origin", "code"])
+    degrees = disagreement(long.dropna(subset=["value"]), codes).reindex(
+        columns=["coders", *origins, "score", "flagged"])
+    degrees["flagged"] = degrees["flagged"].map(_joined)
+    table = table.merge(degrees, left_on="text_id", right_index=True, how="left")
+    counts = table[["n_split", *(f"n_{o}" for o in origins)]]
+    table = table[counts.sum(axis=1) > 0].assign(
+        most=counts.drop(columns="n_split").max(axis=1) if origins else 0)
+    table = table.sort_values(["n_split", "score", "most", "text_id"],
+                              ascending=[False, False, False, True])
     meta = texts[["text_id", "participant", "wave", "field", "case_study", "text"]]
-    out = out.merge(meta, on="text_id", how="left")
-    out["order"] = (out["kind"] == "auto").astype(int)
-    out = out.sort_values(["order", "text_id", "code"]).drop(columns="order")
-    first = ["kind", "text_id", "code", "participant", "wave", "field", "case_study", "auto"]
-    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+    table = table.drop(columns="most").merge(meta, on="text_id", how="left")
+    return table[columns].reset_index(drop=True)
