@@ -121,3 +121,42 @@ def test_equal_timestamps_are_duplicates_only_with_identical_answers(forms, tmp_
     flow = tables["flow"].query("wave == 'w1'").set_index("step")["n"]
     assert flow["excluded:blank"] == 1
     assert flow["raw"] == flow.filter(like="excluded:").sum() + flow["analysed"]
+
+
+def test_google_forms_other_text_in_a_choice_cell(forms, tmp_path):
+    """Google Forms' "Other:" option writes the typed text into the choice cell: with
+    ``other_text`` it is the other choice plus a free-text answer; without, an error."""
+    out, rows = forms
+    instrument = yaml.safe_load((out / "instrument.yaml").read_text())
+    item = instrument["choices"][0]
+    column = rows[0].index(item["column"])
+    body = [list(r) for r in rows[1:]]
+    body[0][column] = "  A pathology foundation model  "  # response 1: analysed
+    path = _write([rows[0], *body], tmp_path / "w1.csv")
+    with pytest.raises(ingest.InputError, match=r"w1\.csv:row 2:.*unknown choice.*other_text"):
+        ingest.ingest_wave(path, "w1", out / "instrument.yaml", PUBLIC)
+
+    for choice in instrument["choices"]:
+        choice["other_text"] = {"choice": "other", "field": "other_source"}
+    (tmp_path / "instrument.yaml").write_text(yaml.safe_dump(instrument, sort_keys=False))
+    tables = ingest.run([{"label": "w1", "file": str(path)}], tmp_path / "instrument.yaml",
+                        PUBLIC, None, tmp_path / "out")
+    study = tables["study"]
+    assert study.other_choice.id == "other" and "other" not in study.source_ids
+    choices = tables["choices"].query("case_study == @item['case_study']")
+    assert (choices["source"] == "other").sum() == 1
+    typed = tables["texts"].query("field == 'other_source'")
+    assert typed["text"].tolist() == ["A pathology foundation model"]
+    assert typed["case_study"].tolist() == [item["case_study"]]
+    assert typed["participant"].tolist() == choices.loc[choices["source"] == "other",
+                                                        "participant"].tolist()
+
+
+def test_other_text_must_name_the_other_option(forms):
+    out, _ = forms
+    instrument = yaml.safe_load((out / "instrument.yaml").read_text())
+    instrument["choices"][0]["other_text"] = {"choice": instrument["ratings"][0]["source"],
+                                              "field": "other_source"}
+    with pytest.raises(ingest.InputError, match=r"choices\[0\]\.other_text\.choice: .* is not "
+                                                r"the other option"):
+        Study.from_instrument(instrument)

@@ -175,8 +175,10 @@ def _derived_roles(scale_of: dict[str, str]) -> dict[str, str]:
 
 
 def _choice_ids(instrument: dict) -> list[str]:
-    return _first_seen(v for item in instrument.get("choices", [])
-                       for v in item["labels"].values())
+    """Choice ids of the label maps, then those given to typed ``other_text`` answers."""
+    items = instrument.get("choices", [])
+    return _first_seen([*(v for item in items for v in item["labels"].values()),
+                        *(item["other_text"]["choice"] for item in items if "other_text" in item)])
 
 
 def _other(instrument: dict, section: dict, rated: list[str], errors: _Errors) -> Level | None:
@@ -341,6 +343,11 @@ class Study:
                              *(i.get("case_study") for i in instrument.get("texts", []))])
         other = _other(instrument, section, rated, errors)
         other_id = () if other is None else (other.id,)
+        for i, item in enumerate(instrument.get("choices", [])):
+            typed = item.get("other_text", {}).get("choice")
+            if typed is not None and typed not in other_id:
+                errors.add(f"choices[{i}].other_text.choice: {typed!r} is not the other option "
+                           f"({other_id[0] if other_id else 'none: every choice id is rated'})")
         sources = _first_seen([*rated, *(c for c in _choice_ids(instrument) if c not in other_id)])
         factor_items = instrument.get("factors", [])
         factor_scales = _first_seen(item["scale"] for item in factor_items)

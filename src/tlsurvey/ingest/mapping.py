@@ -490,7 +490,9 @@ def _long(m: _Mapper, items: list[dict], keys: tuple[str, ...], convert, values:
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def _choice(labels: dict[str, str]):
+def _choice(labels: dict[str, str], other: str | None = None):
+    """Value -> choice id by label, id or position; with ``other`` (an ``other_text`` item) any
+    other text is that choice instead of an error."""
     names = list(labels)
     lookup = {_norm(k): v for k, v in labels.items()} | {_norm(v): v for v in labels.values()}
 
@@ -504,9 +506,35 @@ def _choice(labels: dict[str, str]):
         number = _number(value)
         if number is not None and number.is_integer() and 1 <= number <= len(names):
             return labels[names[int(number) - 1]]
-        raise ValueError(f"unknown choice {value!r} (expected one of {names})")
+        if other is not None:
+            return other
+        raise ValueError(f"unknown choice {value!r} (expected one of {names}; a choice item "
+                         "whose cells may hold typed text needs other_text)")
 
     return convert
+
+
+def _other_texts(m: _Mapper, items: list[dict]) -> list[pd.DataFrame]:
+    """Free-text rows (row, field, case_study, text) typed into the choice cells of
+    ``other_text`` items: every value that is no listed label, id or position."""
+    parts = []
+    for item in items:
+        if "other_text" not in item:
+            continue
+        listed = _choice(item["labels"])
+
+        def typed(value, value_labels, listed=listed):
+            try:
+                listed(value, value_labels)
+            except ValueError:
+                return value.strip()
+            return ""
+
+        text = m.each(item["column"], typed)
+        parts.append(pd.DataFrame({"row": np.arange(1, len(text) + 1),
+                                   "field": item["other_text"]["field"],
+                                   "case_study": item["case_study"], "text": text}))
+    return parts
 
 
 def _attention(m: _Mapper, checks: list[dict]) -> pd.Series:
@@ -562,12 +590,16 @@ def map_export(raw: RawExport, instrument: dict, problems: Problems | None = Non
         return {"value": pd.array(_scaled(m, item["column"], item["scale"]), "Int64")}
 
     def choice(item):
-        return {"source": pd.array(m.each(item["column"], _choice(item["labels"])), "string")}
+        convert = _choice(item["labels"], item.get("other_text", {}).get("choice"))
+        return {"source": pd.array(m.each(item["column"], convert), "string")}
 
     def text(item):
         return {"text": m.each(item["column"], lambda v, _lab: v.strip())}
 
     texts = _long(m, instrument.get("texts", []), ("field", "case_study"), text, ("text",))
+    typed = _other_texts(m, instrument.get("choices", []))
+    if typed:  # answers typed into "Other:" choice cells, after each response's own texts
+        texts = pd.concat([texts, *typed], ignore_index=True).sort_values("row", kind="stable")
     texts = texts[texts["text"].fillna("").astype(str) != ""].reset_index(drop=True)
     keys = {
         "ratings": ("case_study", "source", "dimension"),
