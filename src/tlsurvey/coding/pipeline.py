@@ -133,8 +133,8 @@ def validation_table(matrix: pd.DataFrame, auto: dict, subsets: pd.Series) -> pd
     (``subsets``: text_id -> label)."""
     frames = []
     for label in ["all", *sorted(set(subsets))]:
-        ids = set(subsets.index) if label == "all" else set(subsets.index[subsets == label])
-        part = matrix[matrix.index.get_level_values("text_id").isin(ids)]
+        ids = matrix.index.get_level_values("text_id")
+        part = matrix if label == "all" else matrix[ids.isin(subsets.index[subsets == label])]
         frames.append(reliability.auto_vs_human(part, auto).assign(subset=label))
     out = pd.concat(frames, ignore_index=True)
     return out[["subset", *reliability.AUTO_COLUMNS]]
