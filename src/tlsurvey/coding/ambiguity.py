@@ -24,17 +24,16 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in SENTENCE.finditer(text)] or [(0, len(text))]
 
 
-def _sense(use, qualifiers: pd.DataFrame, bounds) -> str:
-    cover = qualifiers[(qualifiers["start"] <= use.start) & (qualifiers["end"] >= use.end)
-                       & (qualifiers["term_id"] != use.term_id)]
-    if len(cover):
-        return str(cover["code"].iloc[0])
+def _sense(use, qualifiers: list, bounds) -> str:
+    """Code of the qualifier covering ``use``, else of the nearest unambiguous one in its
+    sentence, else the term's own code (``qualifiers``: records of one text, in match order)."""
+    for q in qualifiers:
+        if q.start <= use.start and q.end >= use.end and q.term_id != use.term_id:
+            return str(q.code)
     lo, hi = next(((a, b) for a, b in bounds if a <= use.start < b), (0, 0))
-    near = qualifiers[(qualifiers["start"] >= lo) & (qualifiers["end"] <= hi)
-                      & ~qualifiers["ambiguous"]]
-    if len(near):
-        distance = (near["start"] - use.start).abs()
-        return str(near.loc[distance.sort_values(kind="stable").index[0], "code"])
+    near = [q for q in qualifiers if q.start >= lo and q.end <= hi and not q.ambiguous]
+    if near:
+        return str(min(near, key=lambda q: abs(q.start - use.start)).code)
     return use.code if isinstance(use.code, str) else "unqualified"
 
 
@@ -42,11 +41,12 @@ def term_uses(matches: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
     """One row per non-negated use of an ambiguous term: participant, term_id, sense, quote."""
     info = texts.set_index("text_id")
     uses = matches[matches["ambiguous"] & ~matches["negated"]]
-    qualifiers = coded(matches)
+    qualifiers = {text_id: list(part.itertuples())
+                  for text_id, part in coded(matches).groupby("text_id", sort=False)}
     rows = []
     for text_id, part in uses.groupby("text_id", sort=True):
         text = str(info.at[text_id, "text"])
-        quals, bounds = qualifiers[qualifiers["text_id"] == text_id], _sentences(text)
+        quals, bounds = qualifiers.get(text_id, []), _sentences(text)
         for use in part.itertuples():
             lo, hi = next(((a, b) for a, b in bounds if a <= use.start < b), (0, len(text)))
             rows.append({"participant": info.at[text_id, "participant"], "text_id": text_id,

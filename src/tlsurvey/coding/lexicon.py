@@ -283,6 +283,13 @@ def _lookup() -> tuple:
     return table, frozenset(table.values())
 
 
+@cache
+def _one_edit_away(word: str, words: frozenset) -> tuple[str, ...]:
+    """Lexicon words one edit from ``word`` (memoised: a survey repeats its words)."""
+    return tuple(sorted(w for w in words if len(w) >= MIN_TYPO_LENGTH
+                        and abs(len(w) - len(word)) <= 1 and edit_distance(w, word) == 1))
+
+
 def _repair_typos(doc, lexicon: Lexicon) -> None:
     """Set NORM of unknown words one edit away from exactly one lexicon word to that word."""
     words, (forms, lemmas) = lexicon.words(), _lookup()
@@ -291,8 +298,7 @@ def _repair_typos(doc, lexicon: Lexicon) -> None:
         if (len(word) < MIN_TYPO_LENGTH or not token.is_alpha or word in words
                 or word in lemmas or token.lower_ in forms):
             continue
-        near = sorted(w for w in words if len(w) >= MIN_TYPO_LENGTH
-                      and abs(len(w) - len(word)) <= 1 and edit_distance(w, word) == 1)
+        near = _one_edit_away(word, words)
         if len(near) == 1:
             token.norm_ = near[0]
 
