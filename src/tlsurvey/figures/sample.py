@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import RESPONSE_COLUMNS
@@ -24,7 +25,7 @@ def multiple(responses: pd.DataFrame, levels: dict) -> set[str]:
 
 
 def demographics(responses: pd.DataFrame, study=None):
-    """Horizontal bars of participants per level, one panel per demographic variable.
+    """Horizontal bars (seaborn) of participants per level, one panel per demographic variable.
 
     Ordered variables keep their scale order and multi-select variables their option order
     (each chosen option counts); others are sorted by frequency. Every bar has ``gid``
@@ -49,12 +50,12 @@ def demographics(responses: pd.DataFrame, study=None):
         order = [lvl for lvl in order if lvl in counts.index or levels.get(var)]
         order += [lvl for lvl in counts.index if lvl not in order]
         values = counts.reindex(order, fill_value=0)
-        bars = ax.barh(range(len(order)), values.to_numpy(), color=theme.OKABE_ITO["blue"])
+        sns.barplot(x=values.to_numpy(), y=order, order=order, orient="y", errorbar=None,
+                    color=theme.OKABE_ITO["blue"], ax=ax)
+        bars = ax.containers[0]
         for bar, level in zip(bars, order, strict=True):
             bar.set_gid(f"{var}/{level}")
         ax.bar_label(bars, padding=2, fontsize=6)
-        ax.set_yticks(range(len(order)), order)
-        ax.invert_yaxis()
         ax.set_title(f"{label(var)} (n = {int(responses[var].notna().sum())})")
         ax.set_xlabel("Participants")
         ax.set_xlim(0, max(values.max(), 1) * 1.15)

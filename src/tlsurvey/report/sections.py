@@ -292,7 +292,8 @@ def coefficient_sentences(coefs: pd.DataFrame) -> list[str]:
             f"{latex.term_label(r['term'], label)}: "
             + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
             for _, r in part.iterrows())
-        out.append(f"{latex.readable(model)}: {terms}.")
+        family = part["family"].iloc[0] if "family" in part.columns else None
+        out.append(f"{latex.model_label(model, family, label)}: {terms}.")
     return out
 
 
