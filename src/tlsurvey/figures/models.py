@@ -51,14 +51,11 @@ def coefficients(coefs: pd.DataFrame, study=None):
     fig, axes = theme.figure(1, len(models), theme.DOUBLE, 0.9 + 0.28 * len(terms), sharey=True)
     for ax, model in zip(axes[0], models, strict=True):
         part = data[data["model"] == model]
-        ends = part.melt(id_vars=["term", "y", "significant"], value_vars=["ci_low", "ci_high"],
-                         value_name="x")
-        sns.lineplot(ends, x="x", y="y", units="term", estimator=None, sort=False,
-                     hue="significant", palette=palette, legend=False, ax=ax)
+        lines = theme.ranges(ax, part, "ci_low", "ci_high", "y", "significant", palette)
         sns.scatterplot(part, x="estimate", y="y", hue="significant", palette=palette, s=14,
                         linewidth=0, legend=False, ax=ax, zorder=3)
-        for line in ax.lines:
-            line.set_gid(f"{model}/{terms[int(line.get_ydata()[0])]}")
+        for y, line in lines.items():
+            line.set_gid(f"{model}/{terms[int(y)]}")
         ax.axvline(0, color=theme.OKABE_ITO["black"], linewidth=0.5, linestyle="--")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         family = str(part["family"].iloc[0]) if "family" in part.columns else None
