@@ -39,8 +39,8 @@ def choices(choices: pd.DataFrame, study=None):
                      fill_value=0).reset_index())
     fig, axes = theme.figure(width=theme.SINGLE, height=2.3)
     ax = axes[0, 0]
-    sns.barplot(full, x="case_study", y="n", hue="source", order=cases, hue_order=sources,
-                palette=theme.colors(study, sources), ax=ax, legend=True)
+    theme.bars(ax, full, x="case_study", y="n", hue="source", order=cases, hue_order=sources,
+               palette=theme.colors(study, sources), legend=True)
     for container, source in zip(ax.containers, sources, strict=True):
         for bar, case in zip(container, cases, strict=True):
             bar.set_gid(f"{case}/{source}")

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from tlsurvey.figures import theme
 from tlsurvey.figures.data import present
@@ -79,10 +78,10 @@ def likert(ratings: pd.DataFrame, study=None, scales: Mapping[str, Sequence[str]
             lefts = np.array([-(v[: len(labels) // 2].sum() + centre_half(v)) for v in rows])
             for level, color in enumerate(colors):
                 widths = np.array([v[level] for v in rows])
-                sns.barplot(x=widths, y=[label(s) for s in sources], orient="y", left=lefts,
-                            color=color, width=0.72, edgecolor="white", linewidth=0.3,
-                            errorbar=None, label=labels[level], legend=False, ax=ax)
-                for bar, source in zip(ax.containers[-1], sources, strict=True):
+                drawn = theme.bars(ax, x=widths, y=[label(s) for s in sources], orient="y",
+                                   left=lefts, color=color, width=0.72, edgecolor="white",
+                                   linewidth=0.3, label=labels[level], legend=False)
+                for bar, source in zip(drawn, sources, strict=True):
                     bar.set_gid(f"{case}/{source}/{dim}/{level + 1}")
                 lefts = lefts + widths
             for y, source in enumerate(sources):

@@ -63,26 +63,35 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
                 xs = np.array([person[dim].min(), person[dim].max()])
                 ax.plot(xs, icept + slope * xs, color=theme.GREY, alpha=0.5, linewidth=0.5,
                         gid="participant", zorder=1)
-        for source, color in palette.items():
-            pts = part[part["source"] == source]
-            ax.scatter(pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
-                       pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
-                       s=6, color=color, alpha=0.8, linewidths=0, label=label(source), zorder=2)
+        pts = part[part["source"].isin(list(palette))]
+        jittered = pts.assign(x=pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
+                              y=pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
+                              shown=pts["source"].map(label))
+        sns.scatterplot(jittered, x="x", y="y", hue="shown",
+                        hue_order=[label(s) for s in palette],
+                        palette={label(s): c for s, c in palette.items()}, s=6, alpha=0.8,
+                        linewidth=0, legend=(case, dim) == (cases[0], dims[0]), ax=ax, zorder=2)
+        ax.set_ylabel("")
+        ax.set_xlabel("")
         note = rmcorr_label(rmcorr, case, dim)
-        if note:
-            ax.text(0.02, 0.98, note.replace(", 95%", "\n95%"), transform=ax.transAxes,
-                    va="top", fontsize=5.5, gid="rmcorr")
+        if note:  # above the panel, where it covers no point
+            ax.text(0.5, 1.02, note.replace(", 95%", "\n95%"), transform=ax.transAxes,
+                    ha="center", va="bottom", fontsize=5.5, gid="rmcorr")
+        if case == cases[0]:
+            ax.set_title(label(dim), pad=18 if note else 4)
         low, high = scale_limits(study, dim, part[dim])
         ax.set_xticks(range(low, high + 1))
         ax.set_xlim(low - 0.5, high + 0.5)
         ylow, yhigh = scale_limits(study, outcome, part[outcome])
         ax.set_yticks(range(ylow, yhigh + 1))
-        ax.set_ylim(ylow - 0.5, yhigh + 1.3)
+        ax.set_ylim(ylow - 0.5, yhigh + 0.5)
         if case == cases[-1]:
             ax.set_xlabel(theme.similarity_label(label(dim)))
     for case in cases:
         grid[(case, dims[0])].set_ylabel(f"{label(case)}\n{label(outcome)}")
-    handles, labels = grid[(cases[0], dims[0])].get_legend_handles_labels()
+    first = grid[(cases[0], dims[0])]
+    handles, labels = first.get_legend_handles_labels()
+    first.get_legend().remove()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), markerscale=2)
     return fig
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import RESPONSE_COLUMNS
@@ -50,9 +49,8 @@ def demographics(responses: pd.DataFrame, study=None):
         order = [lvl for lvl in order if lvl in counts.index or levels.get(var)]
         order += [lvl for lvl in counts.index if lvl not in order]
         values = counts.reindex(order, fill_value=0)
-        sns.barplot(x=values.to_numpy(), y=order, order=order, orient="y", errorbar=None,
-                    color=theme.OKABE_ITO["blue"], ax=ax)
-        bars = ax.containers[0]
+        bars = theme.bars(ax, x=values.to_numpy(), y=order, order=order, orient="y",
+                          color=theme.OKABE_ITO["blue"])
         for bar, level in zip(bars, order, strict=True):
             bar.set_gid(f"{var}/{level}")
         ax.bar_label(bars, padding=2, fontsize=6)

@@ -187,3 +187,10 @@ def ranges(ax, data, low: str, high: str, at: str, hue: str, palette, orient: st
                  palette=palette, legend=False, ax=ax, **kwargs)
     return {float((line.get_ydata() if orient == "y" else line.get_xdata())[0]): line
             for line in ax.lines[before:]}
+
+
+def bars(ax, data=None, **kwargs):
+    """``seaborn.barplot`` of given values (no estimate or interval) in the study's colours as
+    given (no desaturation) on ``ax``; returns the bar container it added (the last one)."""
+    sns.barplot(data, ax=ax, saturation=1, errorbar=None, **kwargs)
+    return ax.containers[-1]
