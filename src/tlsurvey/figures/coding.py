@@ -165,14 +165,16 @@ def code_cooccurrence(codes: pd.DataFrame, codebook: Mapping | None = None):
     ax.set_ylabel("")
     ax.set_title("Answers with both codes")
     totals = np.diag(matrix.to_numpy())
-    drawn = bars.barh(np.arange(size) + 0.5, totals, color=theme.OKABE_ITO["blue"], height=0.7)
+    drawn = theme.bars(bars, x=totals, y=ticks, order=ticks, orient="y", width=0.7,
+                       color=theme.OKABE_ITO["blue"])
     for bar, code in zip(drawn, order, strict=True):
         bar.set_gid(f"total/{code}")
     bars.bar_label(drawn, padding=2, fontsize=6)
-    bars.set_ylim(size, 0)
+    bars.set_ylim(size - 0.5, -0.5)  # rows level with the heatmap's
     bars.set_yticks([])
+    bars.set_ylabel("")
     bars.set_xlim(0, totals.max() * 1.25)
-    bars.set_title("Answers with the code")
+    bars.set_title("Answers\nwith the code")
     return fig
 
 
