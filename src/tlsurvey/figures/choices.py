@@ -157,8 +157,9 @@ def waves(ratings: pd.DataFrame, choices: pd.DataFrame, study=None):
     wave_order = list(dict.fromkeys(ratings["wave"].astype(str)))
     cases = present(ratings["case_study"], study.case_study_ids if study else ())
     dims = present(ratings["dimension"], study.dimension_ids if study else ())
+    rated = present(ratings["source"], study.source_ids if study else ())
     sources = present(pd.concat([ratings["source"], choices["source"].dropna()]),
-                      study.choice_ids if study else ())
+                      study.choice_ids if study else ())  # the chosen panel's: "other" too
     panels = [*dims, "chosen"]
     data = ratings.dropna(subset=["value"]).astype({"value": float, "wave": str, "source": str})
     keys = ["wave", "case_study", "source"]
@@ -168,22 +169,25 @@ def waves(ratings: pd.DataFrame, choices: pd.DataFrame, study=None):
     n = data.groupby("wave")["participant"].nunique()
     palette = dict(zip(wave_order, WAVE_COLORS * len(wave_order), strict=False))
     fig, grid = theme.facets(cases, panels, row_height=1.4, label=label)
-    style = {"x": "source", "hue": "wave", "order": sources, "hue_order": wave_order,
-             "palette": palette, "dodge": 0.3 if len(wave_order) > 1 else False,
-             "linestyle": "none", "markersize": 3, "legend": False}
+    style = {"x": "source", "hue": "wave", "hue_order": wave_order, "palette": palette,
+             "dodge": 0.3 if len(wave_order) > 1 else False, "linestyle": "none",
+             "markersize": 3, "legend": False}
     for (case, panel), ax in grid.items():
+        order = sources if panel == "chosen" else rated
         if panel == "chosen":
-            sns.pointplot(shares[shares["case_study"] == case], y="pct", errorbar=None, ax=ax,
-                          **style)
+            sns.pointplot(shares[shares["case_study"] == case], y="pct", errorbar=None,
+                          order=order, ax=ax, **style)
         else:
             part = data[(data["case_study"] == case) & (data["dimension"] == panel)]
-            sns.pointplot(part, y="value", errorbar=t_interval, capsize=0.15,
+            sns.pointplot(part, y="value", errorbar=t_interval, capsize=0.15, order=order,
                           err_kws={"linewidth": 0.8}, ax=ax, **style)
+            low, high = scale_range(study, panel, ratings)
+            ax.set_yticks(range(int(np.ceil(low)), int(high) + 1))
         for wave, line in zip(wave_order, theme.point_lines(ax), strict=False):
             line.set_gid(f"{wave}/{case}/{panel}")
-        ax.set_xticks(range(len(sources)), [label(s) for s in sources], rotation=45, ha="right")
+        ax.set_xticks(range(len(order)), [label(s) for s in order], rotation=45, ha="right")
         ax.set_ylim(*((0, 100) if panel == "chosen" else scale_range(study, panel, ratings)))
-        ax.set_xlim(-0.5, len(sources) - 0.5)
+        ax.set_xlim(-0.5, len(order) - 0.5)
         ax.set_xlabel("")
         ax.set_ylabel("")
         if case != cases[-1]:

@@ -164,7 +164,7 @@ def alignment(misalignment: pd.DataFrame, study=None):
                 tie_cell = TIE in (sim, exp)
                 note = f"{count}\n({good} aligned)" if tie_cell and count else str(count)
                 ax.text(j + 0.5, i + 0.5, note, ha="center", va="center", gid=f"{case}/{sim}/{exp}",
-                        fontsize=6 if tie_cell else 7,
+                        fontsize=(6 if len(levels) <= 4 else 4.8) if tie_cell else 7,
                         color="white" if count > top / 2 else "black")
                 if sim == exp and sim != TIE:
                     ax.add_patch(Rectangle((j, i), 1, 1, fill=False, lw=1.0,
