@@ -565,3 +565,24 @@ def test_similarity_label_is_not_doubled():
     assert similarity_label("Visual") == "Visual similarity"
     assert similarity_label("Visual similarity") == "Visual similarity"
     assert similarity_label("Embedding") == "Embedding similarity"
+
+
+def test_model_display_names_from_the_study(tables):
+    """Default spec names are shown as outcome ~ predictors, family (no snake_case ids)."""
+    from tlsurvey.figures import models
+    from tlsurvey.latex import model_label
+    from tlsurvey.models.specs import default_specs
+
+    label = theme.labeller(STUDY)
+    names = [model_label(s["name"], s["family"], label) for s in default_specs(STUDY)]
+    assert names == ["Expected performance ~ similarity, ordinal (CLMM)",
+                     "Expected performance ~ similarity, linear (LMM)",
+                     "Expected performance ~ similarity, ordinal (CLMM), crossed random "
+                     "intercepts"]
+    assert model_label("my_model", "gaussian", label) == "My model, linear (LMM)"
+    fig = models.coefficients(tables["coefficients"], STUDY)
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes]
+    assert titles == names[:2]
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes[:2])  # one shared term axis
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "Visual", "Semantic", "Embedding", "Domain", "Case study: CS-xray"]
