@@ -56,7 +56,7 @@ def grouped_barh(ax, table: pd.DataFrame, colors: Mapping[str, str], prefix: str
     ax.set_xlabel("% of participant x case-study rationales")
     ax.set_ylabel("")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(len(table), 4) - 0.1),
-              ncols=min(len(groups), 2))
+              ncols=1)
 
 
 def automatic(codes: pd.DataFrame, origins=("lexicon",)) -> pd.DataFrame:
