@@ -116,11 +116,11 @@ def alignment(inp, label) -> dict:
     test = f"repeated-measures correlation, Holm-adjusted, all {worst}" if p_col == "p_holm" \
         else f"repeated-measures correlation, all {worst}"
     if significant:
-        sentence = (f"Similarity ratings and {outcome_name(inp.study)} rose together ({spread}; "
-                    f"{test})")
+        sentence = (f"Similarity ratings and {outcome_name(inp.study)} rose together (pooled "
+                    f"over case studies: {spread}; {test})")
     else:
-        sentence = (f"The data do not show that every similarity dimension tracks expected "
-                    f"performance ({spread}; {test})")
+        sentence = (f"The data do not show that every similarity dimension tracks "
+                    f"{outcome_name(inp.study)} (pooled over case studies: {spread}; {test})")
     if len(mis):
         m = mis.iloc[0]
         sentence += (f", yet for {text.share(m['estimate'])} of {int(m['n'])} participants "
