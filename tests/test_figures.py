@@ -502,7 +502,22 @@ def test_topics_ambiguous_outcome_waves(tables):
     assert notes["note/xray"].get_text() == "some benchmark 95% CIs do not overlap"
     wave_points = artists_by_gid(choices.waves(tables["ratings"], tables["choices"], STUDY))
     assert {g.split("/")[0] for g in wave_points} == {"wave1", "wave2"}
-    assert "wave2/xray/chosen/ecoset" in wave_points
+    chosen = tables["choices"].query("wave == 'wave2' and case_study == 'xray'")
+    share = 100 * (chosen["source"] == "ecoset").sum() / len(chosen)
+    assert wave_points["wave2/xray/chosen"].get_ydata()[SOURCES.index("ecoset")] == \
+        pytest.approx(share)
+    rated = tables["ratings"].query("wave == 'wave1' and case_study == 'tissue' and "
+                                    "dimension == 'visual'").groupby("source")["value"].mean()
+    assert list(wave_points["wave1/tissue/visual"].get_ydata()) == pytest.approx(
+        [float(rated[s]) for s in SOURCES])
+    # intuition vs outcome: the points are the mean outcome ratings
+    found = artists_by_gid(relations.intuition_outcome(tables["ratings"], OUTCOMES, STUDY))
+    mean = tables["ratings"].query("case_study == 'xray' and source == 'radimagenet' and "
+                                   "dimension == 'expected'")["value"].mean()
+    line = found["xray/radimagenet"]
+    drawn = ~np.isnan(np.asarray(line.get_ydata(), dtype=float))
+    assert list(np.asarray(line.get_ydata())[drawn]) == pytest.approx([float(mean)])
+    assert list(np.asarray(line.get_xdata())[drawn]) == pytest.approx([0.7323])
 
 
 def test_empty_inputs_give_message_figures():
@@ -550,3 +565,24 @@ def test_similarity_label_is_not_doubled():
     assert similarity_label("Visual") == "Visual similarity"
     assert similarity_label("Visual similarity") == "Visual similarity"
     assert similarity_label("Embedding") == "Embedding similarity"
+
+
+def test_model_display_names_from_the_study(tables):
+    """Default spec names are shown as outcome ~ predictors, family (no snake_case ids)."""
+    from tlsurvey.figures import models
+    from tlsurvey.latex import model_label
+    from tlsurvey.models.specs import default_specs
+
+    label = theme.labeller(STUDY)
+    names = [model_label(s["name"], s["family"], label) for s in default_specs(STUDY)]
+    assert names == ["Expected performance ~ similarity, ordinal (CLMM)",
+                     "Expected performance ~ similarity, linear (LMM)",
+                     "Expected performance ~ similarity, ordinal (CLMM), crossed random "
+                     "intercepts"]
+    assert model_label("my_model", "gaussian", label) == "My model, linear (LMM)"
+    fig = models.coefficients(tables["coefficients"], STUDY)
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes]
+    assert titles == names[:2]
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes[:2])  # one shared term axis
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "Visual", "Semantic", "Embedding", "Domain", "Case study: CS-xray"]

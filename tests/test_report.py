@@ -370,6 +370,17 @@ def test_key_findings_come_first_and_match_tables(tmp_path, ingest):
     for tid in ("tab-task_dependence", "tab-alignment_rmcorr", "tab-coded-shares",
                 "tab-intuition_outcome_summary", "tab-ambiguous_terms", "tab-factors"):
         assert f'id="{tid}"' in page
+    # every link of a finding names its target by number and caption lead
+    links = re.findall(r'<a href="#((?:tab|fig)-[\w-]+)">((?:Table|Figure) (\d+): ([^<]+))</a>',
+                       page.split('<section id="data">')[0])
+    assert {t for t, *_ in links} >= {"tab-task_dependence", "fig-transitions"}
+    for target, _, num, lead in links:
+        kind = "Table" if target.startswith("tab-") else "Figure"
+        element = re.search(rf'id="{target}"[^>]*>.*?<(?:caption|figcaption)><b>{kind} {num}\.'
+                            rf'</b> ([^<]*)<', page, flags=re.DOTALL)
+        assert element, (target, num)
+        caption = element.group(1) or lead  # figures without a caption: named by their name
+        assert caption.startswith(lead.removesuffix(" …").strip()), (target, lead)
 
 
 def test_findings_state_what_is_missing(tmp_path, ingest):

@@ -93,6 +93,36 @@ def readable(value) -> str:
     return text[:1].upper() + text[1:]
 
 
+FAMILY_SHORT = {"ordinal": "ordinal (CLMM)", "gaussian": "linear (LMM)"}
+FAMILY_WORDS = {"ordinal", "linear", "gaussian", "clmm", "lmm"}
+VARIANT_NAMES = {"crossed": "crossed random intercepts", "similarity": "similarity"}
+
+
+def model_label(model, family, label: Callable[[str], str] | None = None) -> str:
+    """Display name of a model: ``expected_similarity_crossed`` (ordinal) -> ``Expected
+    performance ~ similarity, ordinal (CLMM), crossed random intercepts``.
+
+    The longest leading part of the name that ``label`` knows (the outcome id) is shown by its
+    label; the family by :data:`FAMILY_SHORT`; family words are dropped from the rest.
+    """
+    label = label or readable
+    tokens = str(model).split("_")
+    head, rest = None, tokens
+    for k in range(len(tokens), 0, -1):
+        key = "_".join(tokens[:k])
+        if label(key) != readable(key):
+            head, rest = label(key), tokens[k:]
+            break
+    rest = [t for t in rest if t.lower() not in FAMILY_WORDS]
+    fam = FAMILY_SHORT.get(str(family), readable(family)) if not _missing(family) else ""
+    if head is None:
+        return ", ".join(x for x in (readable("_".join(rest)) if rest else "", fam) if x)
+    predictors = [VARIANT_NAMES.get(t, label(t)) for t in rest[:1]]
+    extra = [VARIANT_NAMES.get(t, t) for t in rest[1:]]
+    name = head + (f" ~ {predictors[0]}" if predictors else "")
+    return ", ".join(x for x in (name, fam, " ".join(extra)) if x)
+
+
 def analysis_label(analysis, label: Callable[[str], str]) -> str:
     """``mcnemar:a|b`` -> ``McNemar: A vs B``; ``share_changed`` -> ``Share changed``."""
     test, _, pair = str(analysis).partition(":")
@@ -180,7 +210,7 @@ def cell(row: pd.Series, column: str, kind: str, label: Callable[[str], str],
     elif column == "analysis":
         shown = analysis_label(value, label)
     elif column == "model":
-        shown = readable(value)
+        shown = model_label(value, row.get("family"), label)
     else:
         shown = label(value) if kind == "id" else str(value)
     return escape(shown) if tex else shown

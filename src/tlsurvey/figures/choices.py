@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import mean_ci, present
+from tlsurvey.figures.data import present, t_interval
 
 SKIPPED = "(skipped)"
 WAVE_COLORS = [theme.OKABE_ITO[c] for c in ("black", "vermillion", "sky_blue", "purple", "yellow")]
@@ -38,8 +39,8 @@ def choices(choices: pd.DataFrame, study=None):
                      fill_value=0).reset_index())
     fig, axes = theme.figure(width=theme.SINGLE, height=2.3)
     ax = axes[0, 0]
-    sns.barplot(full, x="case_study", y="n", hue="source", order=cases, hue_order=sources,
-                palette=theme.colors(study, sources), ax=ax, legend=True)
+    theme.bars(ax, full, x="case_study", y="n", hue="source", order=cases, hue_order=sources,
+               palette=theme.colors(study, sources), legend=True)
     for container, source in zip(ax.containers, sources, strict=True):
         for bar, case in zip(container, cases, strict=True):
             bar.set_gid(f"{case}/{source}")
@@ -146,40 +147,49 @@ def _stack(totals: pd.Series, gap: float) -> dict:
 
 
 def waves(ratings: pd.DataFrame, choices: pd.DataFrame, study=None):
-    """Per case study (rows): mean rating (95% CI, t interval over participants) of each source
-    per dimension and the share choosing each source, with one colour per wave (``gid``
-    ``"<wave>/<case>/<panel>/<source>"``); y ranges are the dimensions' scales.
+    """Per case study (rows), seaborn point plots with one colour per wave: mean rating (95% t
+    interval over participants) of each source per dimension, and the share choosing each
+    source (no interval); y ranges are the dimensions' scales.
+
+    The points of a wave in a panel are one line with ``gid`` ``"<wave>/<case>/<panel>"``.
     """
     label = theme.labeller(study)
     wave_order = list(dict.fromkeys(ratings["wave"].astype(str)))
     cases = present(ratings["case_study"], study.case_study_ids if study else ())
     dims = present(ratings["dimension"], study.dimension_ids if study else ())
+    rated = present(ratings["source"], study.source_ids if study else ())
     sources = present(pd.concat([ratings["source"], choices["source"].dropna()]),
-                      study.choice_ids if study else ())
+                      study.choice_ids if study else ())  # the chosen panel's: "other" too
     panels = [*dims, "chosen"]
-    summary = ratings.groupby(["wave", "case_study", "dimension", "source"])["value"].apply(
-        mean_ci).unstack()
-    shares = choice_shares(choices, ["wave", "case_study"]).set_index(
-        ["wave", "case_study", "source"])["pct"]
+    data = ratings.dropna(subset=["value"]).astype({"value": float, "wave": str, "source": str})
+    keys = ["wave", "case_study", "source"]
+    full = pd.MultiIndex.from_product([wave_order, cases, sources], names=keys)
+    shares = (choice_shares(choices.astype({"wave": str}), ["wave", "case_study"])
+              .set_index(keys)["pct"].reindex(full, fill_value=0.0).reset_index())
+    n = data.groupby("wave")["participant"].nunique()
+    palette = dict(zip(wave_order, WAVE_COLORS * len(wave_order), strict=False))
     fig, grid = theme.facets(cases, panels, row_height=1.4, label=label)
-    offsets = np.linspace(-0.15, 0.15, len(wave_order)) if len(wave_order) > 1 else [0.0]
+    style = {"x": "source", "hue": "wave", "hue_order": wave_order, "palette": palette,
+             "dodge": 0.3 if len(wave_order) > 1 else False, "linestyle": "none",
+             "markersize": 3, "legend": False}
     for (case, panel), ax in grid.items():
-        for w, (wave, dx) in enumerate(zip(wave_order, offsets, strict=True)):
-            color = WAVE_COLORS[w % len(WAVE_COLORS)]
-            for i, source in enumerate(sources):
-                if panel == "chosen":
-                    y, low, high = shares.get((wave, case, source), 0.0), None, None
-                elif (wave, case, panel, source) in summary.index:
-                    y, low, high = summary.loc[(wave, case, panel, source),
-                                               ["mean", "ci_low", "ci_high"]]
-                else:
-                    continue
-                err = None if low is None or np.isnan(low) else [[y - low], [high - y]]
-                ax.errorbar(i + dx, y, yerr=err, fmt="o", color=color, markersize=3, capsize=1.5,
-                            label=wave if i == 0 else None, gid=f"{wave}/{case}/{panel}/{source}")
-        ax.set_xticks(range(len(sources)), [label(s) for s in sources], rotation=45, ha="right")
+        order = sources if panel == "chosen" else rated
+        if panel == "chosen":
+            sns.pointplot(shares[shares["case_study"] == case], y="pct", errorbar=None,
+                          order=order, ax=ax, **style)
+        else:
+            part = data[(data["case_study"] == case) & (data["dimension"] == panel)]
+            sns.pointplot(part, y="value", errorbar=t_interval, capsize=0.15, order=order,
+                          err_kws={"linewidth": 0.8}, ax=ax, **style)
+            low, high = scale_range(study, panel, ratings)
+            ax.set_yticks(range(int(np.ceil(low)), int(high) + 1))
+        for wave, line in zip(wave_order, theme.point_lines(ax), strict=False):
+            line.set_gid(f"{wave}/{case}/{panel}")
+        ax.set_xticks(range(len(order)), [label(s) for s in order], rotation=45, ha="right")
         ax.set_ylim(*((0, 100) if panel == "chosen" else scale_range(study, panel, ratings)))
-        ax.set_xlim(-0.5, len(sources) - 0.5)
+        ax.set_xlim(-0.5, len(order) - 0.5)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         if case != cases[-1]:
             ax.tick_params(labelbottom=False)
         if panel == panels[0]:
@@ -187,8 +197,10 @@ def waves(ratings: pd.DataFrame, choices: pd.DataFrame, study=None):
         if panel == "chosen":
             ax.set_ylabel("% choosing")
     grid[(cases[0], "chosen")].set_title("Chosen")
-    handles, labels = grid[(cases[0], panels[0])].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels))
+    handles = [Line2D([], [], color=palette[w], marker="o", linestyle="none", markersize=3)
+               for w in wave_order]
+    fig.legend(handles, [f"{w} (n = {int(n.get(w, 0))})" for w in wave_order],
+               loc="outside upper center", ncols=len(wave_order))
     return fig
 
 

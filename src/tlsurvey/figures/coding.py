@@ -39,19 +39,24 @@ def families(codebook: Mapping | None) -> tuple[dict[str, str], dict[str, str]]:
 
 def grouped_barh(ax, table: pd.DataFrame, colors: Mapping[str, str], prefix: str,
                  names: Mapping[str, str]) -> None:
-    """Horizontal grouped bars of ``table`` (rows: codes, columns: groups); gid
-    ``"<prefix>/<group>/<code>"``; legend entries ``names[group]``."""
+    """Horizontal grouped bars (seaborn) of ``table`` (rows: codes, columns: groups); gid
+    ``"<prefix>/<group>/<code>"``; legend entries ``names[group]`` below the axes, where they
+    cover no bar."""
     groups = list(table.columns)
-    height = 0.8 / max(len(groups), 1)
-    for k, group in enumerate(groups):
-        y = np.arange(len(table)) + (k - (len(groups) - 1) / 2) * height
-        bars = ax.barh(y, table[group].to_numpy(), height, label=names[group],
-                       color=colors.get(group, theme.GREY))
-        for bar, code in zip(bars, table.index, strict=True):
+    rows = [str(k) for k in range(len(table))]
+    long = (table.set_axis(rows).rename_axis("row").reset_index()
+            .melt(id_vars="row", var_name="group", value_name="share"))
+    long["group"] = long["group"].map(names)
+    theme.bars(ax, long, x="share", y="row", hue="group", order=rows,
+               hue_order=[names[g] for g in groups], orient="y",
+               palette={names[g]: colors.get(g, theme.GREY) for g in groups})
+    for container, group in zip(ax.containers, groups, strict=True):
+        for bar, code in zip(container, table.index, strict=True):
             bar.set_gid(f"{prefix}/{group}/{code}")
-    ax.set_ylim(len(table) - 0.5, -0.5)
     ax.set_xlabel("% of participant x case-study rationales")
-    ax.legend(loc="lower right")
+    ax.set_ylabel("")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(len(table), 4) - 0.1),
+              ncols=1)
 
 
 def automatic(codes: pd.DataFrame, origins=("lexicon",)) -> pd.DataFrame:
@@ -160,14 +165,16 @@ def code_cooccurrence(codes: pd.DataFrame, codebook: Mapping | None = None):
     ax.set_ylabel("")
     ax.set_title("Answers with both codes")
     totals = np.diag(matrix.to_numpy())
-    drawn = bars.barh(np.arange(size) + 0.5, totals, color=theme.OKABE_ITO["blue"], height=0.7)
+    drawn = theme.bars(bars, x=totals, y=ticks, order=ticks, orient="y", width=0.7,
+                       color=theme.OKABE_ITO["blue"])
     for bar, code in zip(drawn, order, strict=True):
         bar.set_gid(f"total/{code}")
     bars.bar_label(drawn, padding=2, fontsize=6)
-    bars.set_ylim(size, 0)
+    bars.set_ylim(size - 0.5, -0.5)  # rows level with the heatmap's
     bars.set_yticks([])
+    bars.set_ylabel("")
     bars.set_xlim(0, totals.max() * 1.25)
-    bars.set_title("Answers with the code")
+    bars.set_title("Answers\nwith the code")
     return fig
 
 
@@ -185,7 +192,8 @@ def topics(topic_info: pd.DataFrame, codebook: Mapping | None = None, n_words: i
     fig, axes = theme.figure(width=theme.DOUBLE, height=0.5 + 0.24 * len(info))
     ax = axes[0, 0]
     counts = info[pick(info, "count", "n", "Count")].to_numpy()
-    bars = ax.barh(range(len(info)), counts, color=theme.OKABE_ITO["blue"])
+    bars = theme.bars(ax, x=counts, y=labels, order=labels, orient="y",
+                      color=theme.OKABE_ITO["blue"])
     code_col = pick(info, "code", required=False)
     for bar, row in zip(bars, info.itertuples(), strict=True):
         bar.set_gid(f"topic/{row.topic}")
@@ -195,10 +203,9 @@ def topics(topic_info: pd.DataFrame, codebook: Mapping | None = None, n_words: i
             ax.annotate(code_labels(codebook, [code])[code], centre, xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=6,
                         color=theme.OKABE_ITO["vermillion"])
-    ax.set_yticks(range(len(info)), labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, counts.max() * 1.3)
+    ax.set_xlim(0, counts.max() * 1.6)
     ax.set_xlabel("Answers")
+    ax.set_ylabel("")
     return fig
 
 
@@ -228,19 +235,19 @@ def ambiguous_terms(terms: pd.DataFrame, codebook: Mapping | None = None):
     counts = data.pivot(index=term, columns="sense", values="n_participants").reindex(
         index=order, columns=senses).fillna(0)
     left = np.zeros(len(order))
+    names = [f'"{t.replace("_", " ")}"' for t in order]
     for sense in senses:
-        bars = ax.barh(range(len(order)), counts[sense], left=left, color=colors[sense],
-                       label=labels[sense], edgecolor="white", linewidth=0.3,
-                       hatch=hatches[sense])
-        for bar, t in zip(bars, order, strict=True):
+        drawn = theme.bars(ax, x=counts[sense].to_numpy(), y=names, order=names, orient="y",
+                           left=left, color=colors[sense], label=labels[sense], legend=False,
+                           edgecolor="white", linewidth=0.3, hatch=hatches[sense])
+        for bar, t in zip(drawn, order, strict=True):
             bar.set_gid(f"{t}/{sense}")
-        left += counts[sense].to_numpy()
+        left = left + counts[sense].to_numpy()
     score = data.drop_duplicates(term).set_index(term)["disagreement"].reindex(order)
     for y, (total, d) in enumerate(zip(left, score, strict=True)):
         ax.annotate(f"D = {d:.2f}", (total, y), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=6)
-    ax.set_yticks(range(len(order)), [f'"{t.replace("_", " ")}"' for t in order])
-    ax.invert_yaxis()
+    ax.set_ylabel("")
     ax.set_xlim(0, left.max() * 1.15)
     ax.set_xlabel("Participants using the term, by the sense they gave it")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Sense")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from tlsurvey.descriptives import mean_ci  # noqa: F401  (re-exported for the figures)
+from tlsurvey.descriptives import mean_ci
 
 
 def present(values, order: Sequence[str]) -> list[str]:
@@ -29,3 +29,9 @@ def pick(df: pd.DataFrame, *names: str, required: bool = True) -> str | None:
         raise KeyError(f"none of the columns {names} in table with columns {list(df.columns)}")
     return None
 
+
+
+def t_interval(values) -> tuple[float, float]:
+    """95% t confidence interval of the mean of ``values`` (a seaborn ``errorbar`` callable)."""
+    ci = mean_ci(pd.Series(values, dtype=float))
+    return float(ci["ci_low"]), float(ci["ci_high"])

@@ -1,4 +1,5 @@
-"""Diverging stacked Likert bars: one bar per case study x source x dimension, n beside it."""
+"""Diverging stacked Likert bars (seaborn bar plots, one layer per answer level): one bar per
+case study x source x dimension, n beside it."""
 
 from __future__ import annotations
 
@@ -72,28 +73,29 @@ def likert(ratings: pd.DataFrame, study=None, scales: Mapping[str, Sequence[str]
         colors = theme.diverging(len(labels))
         for case in cases:
             ax = grid[(dim, case)]
-            for y, source in enumerate(reversed(sources)):
+            rows = [pct.loc[(case, s, dim)].to_numpy() if (case, s, dim) in pct.index
+                    else np.zeros(len(labels)) for s in sources]
+            lefts = np.array([-(v[: len(labels) // 2].sum() + centre_half(v)) for v in rows])
+            for level, color in enumerate(colors):
+                widths = np.array([v[level] for v in rows])
+                drawn = theme.bars(ax, x=widths, y=[label(s) for s in sources], orient="y",
+                                   left=lefts, color=color, width=0.72, edgecolor="white",
+                                   linewidth=0.3, label=labels[level], legend=False)
+                for bar, source in zip(drawn, sources, strict=True):
+                    bar.set_gid(f"{case}/{source}/{dim}/{level + 1}")
+                lefts = lefts + widths
+            for y, source in enumerate(sources):
                 ax.text(101, y, f"n = {int(n.get((case, source, dim), 0))}", va="center",
                         fontsize=5.5, gid=f"n/{case}/{source}/{dim}")
-                row = pct.loc[(case, source, dim)] if (case, source, dim) in pct.index else None
-                values = row.to_numpy() if row is not None else np.zeros(len(labels))
-                left = -(values[: len(labels) // 2].sum() + centre_half(values))
-                for level, (value, color) in enumerate(zip(values, colors, strict=True), 1):
-                    bar = ax.barh(y, value, left=left, color=color, height=0.72,
-                                  edgecolor="white", linewidth=0.3, label=labels[level - 1])
-                    bar.patches[0].set_gid(f"{case}/{source}/{dim}/{level}")
-                    left += value
             ax.axvline(0, color=theme.OKABE_ITO["black"], linewidth=0.5)
-            ax.set_yticks(range(len(sources)), [label(s) for s in reversed(sources)])
             ax.set_xlim(-100, 100)
-            ax.set_ylim(-0.5, len(sources) - 0.5)
             ax.set_xticks([-50, 0, 50], ["50%", "0", "50%"])
+            ax.set_xlabel("")
             if case != cases[0]:
                 ax.tick_params(labelleft=False)
         key = tuple(labels)
         if key not in legends:
-            handles = [ax.patches[i] for i in range(len(labels))]
-            legends[key] = (handles, dim)
+            legends[key] = (list(ax.containers), dim)
     for i, (labels, (handles, dim)) in enumerate(legends.items()):
         where = "outside upper center" if i == 0 else "outside lower center"
         fig.legend(handles, labels, loc=where, ncols=min(len(labels), 7),

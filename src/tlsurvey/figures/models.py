@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+import textwrap
+
 import pandas as pd
+import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import latex
@@ -31,7 +33,9 @@ def _escape(token: str) -> str:
 
 
 def coefficients(coefs: pd.DataFrame, study=None):
-    """Estimates with 95% CIs of each model's fixed effects, models side by side.
+    """Estimates with 95% CIs of each model's fixed effects (seaborn line and scatter plots),
+    models side by side on a shared term axis, titled by display name
+    (:func:`tlsurvey.latex.model_label`); intervals excluding zero in blue.
 
     Each interval is a line with ``gid`` ``"<model>/<term>"``.
     """
@@ -39,21 +43,26 @@ def coefficients(coefs: pd.DataFrame, study=None):
     data = fixed_effects(coefs)
     if data.empty:
         return theme.message("No coefficients to show.")
+    terms = list(dict.fromkeys(data["term"]))
+    data = data.assign(y=data["term"].map({t: k for k, t in enumerate(terms)}),
+                       significant=(data["ci_low"] > 0) | (data["ci_high"] < 0))
     models = list(dict.fromkeys(data["model"]))
-    fig, axes = theme.figure(1, len(models), theme.DOUBLE, 0.3 + 0.28 * data.groupby(
-        "model").size().max() + 0.6, sharey=False)
+    palette = {True: theme.OKABE_ITO["blue"], False: theme.GREY}
+    fig, axes = theme.figure(1, len(models), theme.DOUBLE, 0.9 + 0.28 * len(terms), sharey=True)
     for ax, model in zip(axes[0], models, strict=True):
-        part = data[data["model"] == model].reset_index(drop=True)
-        y = np.arange(len(part))[::-1]
-        for yi, row in zip(y, part.itertuples(), strict=True):
-            color = theme.OKABE_ITO["blue"] if (row.ci_low > 0 or row.ci_high < 0) else theme.GREY
-            ax.plot([row.ci_low, row.ci_high], [yi, yi], color=color, gid=f"{model}/{row.term}")
-            ax.plot(row.estimate, yi, "o", color=color, markersize=3.5)
+        part = data[data["model"] == model]
+        lines = theme.ranges(ax, part, "ci_low", "ci_high", "y", "significant", palette)
+        sns.scatterplot(part, x="estimate", y="y", hue="significant", palette=palette, s=14,
+                        linewidth=0, legend=False, ax=ax, zorder=3)
+        for y, line in lines.items():
+            line.set_gid(f"{model}/{terms[int(y)]}")
         ax.axvline(0, color=theme.OKABE_ITO["black"], linewidth=0.5, linestyle="--")
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.set_yticks(y, [latex.term_label(t, label) for t in part["term"]])
-        ax.set_title(theme.readable(model), fontsize=6.5)
-        family = str(part["family"].iloc[0]) if "family" in part.columns else ""
-        ax.set_xlabel("Log-odds" if family in {"ordinal", "logit"} or "ordinal" in model
-                      else "Estimate (rating points)")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        family = str(part["family"].iloc[0]) if "family" in part.columns else None
+        ax.set_title(textwrap.fill(latex.model_label(model, family, label), 34), fontsize=6.5)
+        ordinal = family in {"ordinal", "logit"} or "ordinal" in str(model)
+        ax.set_xlabel("Log-odds" if ordinal else "Estimate (rating points)")
+        ax.set_ylabel("")
+    axes[0, 0].set_yticks(range(len(terms)), [latex.term_label(t, label) for t in terms])
+    axes[0, 0].set_ylim(len(terms) - 0.5, -0.5)
     return fig

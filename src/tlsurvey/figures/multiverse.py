@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from tlsurvey.figures import theme
+from tlsurvey.latex import FAMILY_SHORT
 
 CHOICES = ("exclusions", "family", "predictors", "random", "waves")
 
 
 def specification_curve(curve: pd.DataFrame):
-    """Standardised estimate with 95% CI of every specification, ranked, coloured blue where the
-    CI excludes zero; below, a dot marks each choice option the specification used.
+    """Standardised estimate with 95% CI of every specification (seaborn lines and scatter),
+    ranked, coloured blue where the CI excludes zero; below, a dot marks each choice option
+    the specification used.
 
     Each interval is a line with ``gid`` ``"spec/<id>"``.
     """
@@ -26,21 +29,37 @@ def specification_curve(curve: pd.DataFrame):
                              gridspec_kw={"height_ratios": [2.2, 0.3 + 0.14 * len(options)]})
     top, bottom = axes[0, 0], axes[1, 0]
     x = np.arange(1, len(data) + 1)
-    colors = np.where(data["significant"].astype(bool), theme.OKABE_ITO["blue"], theme.GREY)
-    for xi, row, color in zip(x, data.itertuples(), colors, strict=True):
-        top.plot([xi, xi], [row.standardised_low, row.standardised_high], color=color,
-                 linewidth=0.6, gid=f"spec/{row.spec}")
-    top.scatter(x, data["standardised"], c=colors, s=6, zorder=3)
+    data = data.assign(x=x, significant=data["significant"].astype(bool))
+    palette = {True: theme.OKABE_ITO["blue"], False: theme.GREY}
+    lines = theme.ranges(top, data, "standardised_low", "standardised_high", "x", "significant",
+                         palette, orient="x", linewidth=0.6)
+    for xi, spec in zip(x, data["spec"], strict=True):
+        lines[float(xi)].set_gid(f"spec/{spec}")
+    sns.scatterplot(data, x="x", y="standardised", hue="significant", palette=palette, s=6,
+                    linewidth=0, legend=False, ax=top, zorder=3)
     top.axhline(0, color=theme.OKABE_ITO["black"], linewidth=0.5, linestyle="--")
     top.axhline(float(data["standardised"].median()), color=theme.OKABE_ITO["vermillion"],
                 linewidth=0.6, label="median")
     top.set_ylabel("Similarity effect\n(residual SD units)")
     top.legend(loc="upper left")
-    for yi, (choice, option) in enumerate(options):
-        used = data[choice].astype(str).to_numpy() == option
-        bottom.scatter(x[used], np.full(used.sum(), yi), c=colors[used], s=4, marker="s")
+    used = pd.DataFrame([{"x": xi, "y": yi, "significant": sig}
+                         for yi, (choice, option) in enumerate(options)
+                         for xi, value, sig in zip(x, data[choice].astype(str),
+                                                   data["significant"], strict=True)
+                         if value == option])
+    sns.scatterplot(used, x="x", y="y", hue="significant", palette=palette, s=4, marker="s",
+                    linewidth=0, legend=False, ax=bottom)
     bottom.set_yticks(range(len(options)),
-                      [f"{theme.readable(c)}: {o.replace('_', ' ')}" for c, o in options])
+                      [f"{theme.readable(c)}: {option_label(c, o)}" for c, o in options])
     bottom.set_ylim(len(options) - 0.5, -0.5)
     bottom.set_xlabel("Specification (ranked by estimate)")
+    bottom.set_ylabel("")
+    top.set_xlabel("")
     return fig
+
+
+def option_label(choice: str, option: str) -> str:
+    """Display text of a choice's option (model families as ``ordinal (CLMM)``)."""
+    if choice == "family":
+        return FAMILY_SHORT.get(option, option)
+    return option.replace("_", " ")

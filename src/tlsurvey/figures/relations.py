@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey.figures import theme
-from tlsurvey.figures.data import mean_ci, pick, present
+from tlsurvey.figures.data import mean_ci, pick, present, t_interval
 from tlsurvey.models.stats import wide_ratings
 from tlsurvey.report.text import stat
 
@@ -62,26 +63,35 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
                 xs = np.array([person[dim].min(), person[dim].max()])
                 ax.plot(xs, icept + slope * xs, color=theme.GREY, alpha=0.5, linewidth=0.5,
                         gid="participant", zorder=1)
-        for source, color in palette.items():
-            pts = part[part["source"] == source]
-            ax.scatter(pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
-                       pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
-                       s=6, color=color, alpha=0.8, linewidths=0, label=label(source), zorder=2)
+        pts = part[part["source"].isin(list(palette))]
+        jittered = pts.assign(x=pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
+                              y=pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
+                              shown=pts["source"].map(label))
+        sns.scatterplot(jittered, x="x", y="y", hue="shown",
+                        hue_order=[label(s) for s in palette],
+                        palette={label(s): c for s, c in palette.items()}, s=6, alpha=0.8,
+                        linewidth=0, legend=(case, dim) == (cases[0], dims[0]), ax=ax, zorder=2)
+        ax.set_ylabel("")
+        ax.set_xlabel("")
         note = rmcorr_label(rmcorr, case, dim)
-        if note:
-            ax.text(0.02, 0.98, note.replace(", 95%", "\n95%"), transform=ax.transAxes,
-                    va="top", fontsize=5.5, gid="rmcorr")
+        if note:  # above the panel, where it covers no point
+            ax.text(0.5, 1.02, note.replace(", 95%", "\n95%"), transform=ax.transAxes,
+                    ha="center", va="bottom", fontsize=5.5, gid="rmcorr")
+        if case == cases[0]:
+            ax.set_title(label(dim), pad=18 if note else 4)
         low, high = scale_limits(study, dim, part[dim])
         ax.set_xticks(range(low, high + 1))
         ax.set_xlim(low - 0.5, high + 0.5)
         ylow, yhigh = scale_limits(study, outcome, part[outcome])
         ax.set_yticks(range(ylow, yhigh + 1))
-        ax.set_ylim(ylow - 0.5, yhigh + 1.3)
+        ax.set_ylim(ylow - 0.5, yhigh + 0.5)
         if case == cases[-1]:
             ax.set_xlabel(theme.similarity_label(label(dim)))
     for case in cases:
         grid[(case, dims[0])].set_ylabel(f"{label(case)}\n{label(outcome)}")
-    handles, labels = grid[(cases[0], dims[0])].get_legend_handles_labels()
+    first = grid[(cases[0], dims[0])]
+    handles, labels = first.get_legend_handles_labels()
+    first.get_legend().remove()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), markerscale=2)
     return fig
 
@@ -154,7 +164,7 @@ def alignment(misalignment: pd.DataFrame, study=None):
                 tie_cell = TIE in (sim, exp)
                 note = f"{count}\n({good} aligned)" if tie_cell and count else str(count)
                 ax.text(j + 0.5, i + 0.5, note, ha="center", va="center", gid=f"{case}/{sim}/{exp}",
-                        fontsize=6 if tie_cell else 7,
+                        fontsize=(6 if len(levels) <= 4 else 4.8) if tie_cell else 7,
                         color="white" if count > top / 2 else "black")
                 if sim == exp and sim != TIE:
                     ax.add_patch(Rectangle((j, i), 1, 1, fill=False, lw=1.0,
@@ -236,10 +246,11 @@ def benchmark_note(outcomes: pd.DataFrame, case: str, sources=None) -> str:
 
 def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame | None, study=None,
                       min_span: float = 0.05):
-    """Mean outcome rating (95% t CI over participants) against the benchmark score, per case
-    study, with the benchmark's 95% CI as horizontal bars when ``outcomes`` has ``ci_low`` and
-    ``ci_high``; the x axis spans at least ``min_span`` so small differences are not inflated,
-    and each panel states whether the benchmark's differences are significant.
+    """Mean outcome rating (seaborn point plot, 95% t CI over participants) against the
+    benchmark score, per case study (n in the title), with the benchmark's 95% CI as
+    horizontal bars when ``outcomes`` has ``ci_low`` and ``ci_high``; the x axis spans at
+    least ``min_span`` so small differences are not inflated, and each panel states whether
+    the benchmark's differences are significant.
 
     One point per source present in both tables, with ``gid`` ``"<case_study>/<source>"``.
     """
@@ -258,29 +269,44 @@ def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame | None, stud
         return theme.message("No sources in common between ratings and outcomes.")
     cases = present(data["case_study"], study.case_study_ids if study else ())
     fig, axes = theme.figure(1, len(cases), theme.DOUBLE, 2.5, sharey=True)
+    shown, colors = {}, {}
     for ax, case in zip(axes[0], cases, strict=True):
         part = data[data["case_study"] == case]
+        order = present(part["source"], study.source_ids if study else ())
+        raw = expected.dropna(subset=["value"]).astype({"value": float}).merge(
+            part[["case_study", "source", score]], on=["case_study", "source"])
+        palette = {s: study.color(s) if study else theme.GREY for s in order}
+        colors.update(palette)
+        sns.pointplot(raw, x=score, y="value", hue="source", hue_order=order, palette=palette,
+                      native_scale=True, errorbar=t_interval, linestyle="none", markersize=4,
+                      err_kws={"linewidth": 1.0}, legend=False, ax=ax)
+        for source, line in zip(order, theme.point_lines(ax), strict=True):
+            line.set_gid(f"{case}/{source}")
         for row in part.itertuples():
-            color = study.color(row.source) if study else theme.GREY
             x = getattr(row, score)
-            xerr = None
             if "bench_low" in part.columns and not np.isnan(row.bench_low):
-                xerr = [[x - row.bench_low], [row.bench_high - x]]
-            ax.errorbar(x, row.mean, yerr=[[row.mean - row.ci_low], [row.ci_high - row.mean]],
-                        xerr=xerr, fmt="o", color=color, markersize=4, capsize=2,
-                        gid=f"{case}/{row.source}", label=label(row.source))
-            ax.annotate(label(row.source), (x, row.mean), fontsize=6, xytext=(4, 4),
-                        textcoords="offset points", color=color)
+                ax.errorbar(x, row.mean, xerr=[[x - row.bench_low], [row.bench_high - x]],
+                            fmt="none", color=palette[row.source], capsize=2, linewidth=1.0)
+            shown[row.source] = label(row.source)
         lo = part.get("bench_low", part[score]).fillna(part[score]).min()
         hi = part.get("bench_high", part[score]).fillna(part[score]).max()
         pad = max((min_span - (hi - lo)) / 2, (hi - lo) * 0.15)
-        ax.set_xlim(lo - pad, hi + pad)
+        left, right = lo - pad, hi + pad
+        if lo >= 0 and hi <= 1 and right > 1:  # a score in [0, 1] (AUC, accuracy): not past 1
+            left, right = left - (right - 1), 1.0
+        ax.set_xlim(left, right)
         ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.set_title(label(case))
+        ns = sorted({int(v) for v in part["n"]})
+        ax.set_title(f"{label(case)} (n = {'-'.join(map(str, ns[::len(ns) - 1 or 1]))} "
+                     "participants per source)")
         ax.text(0.02, 0.02, benchmark_note(outcomes, case, part["source"]),
                 transform=ax.transAxes, fontsize=5.5,
                 va="bottom", gid=f"note/{case}")
-        ax.set_xlabel(f"Benchmark score ({score})")
+        ax.set_xlabel(f"Benchmark score ({score.replace('_', ' ').replace('auc', 'AUC')})")
+    keys = present(list(shown), study.source_ids if study else ())
+    handles = [Line2D([], [], color=colors[s], marker="o", linestyle="none", markersize=4)
+               for s in keys]
+    fig.legend(handles, [shown[s] for s in keys], loc="outside upper center", ncols=len(keys))
     low, high = scale_limits(study, outcome, expected["value"])
     axes[0, 0].set_ylabel(f"{label(outcome)} ({low}-{high})")
     axes[0, 0].set_ylim(low - 0.2, high + 0.2)

@@ -24,7 +24,7 @@ def multiple(responses: pd.DataFrame, levels: dict) -> set[str]:
 
 
 def demographics(responses: pd.DataFrame, study=None):
-    """Horizontal bars of participants per level, one panel per demographic variable.
+    """Horizontal bars (seaborn) of participants per level, one panel per demographic variable.
 
     Ordered variables keep their scale order and multi-select variables their option order
     (each chosen option counts); others are sorted by frequency. Every bar has ``gid``
@@ -49,12 +49,11 @@ def demographics(responses: pd.DataFrame, study=None):
         order = [lvl for lvl in order if lvl in counts.index or levels.get(var)]
         order += [lvl for lvl in counts.index if lvl not in order]
         values = counts.reindex(order, fill_value=0)
-        bars = ax.barh(range(len(order)), values.to_numpy(), color=theme.OKABE_ITO["blue"])
+        bars = theme.bars(ax, x=values.to_numpy(), y=order, order=order, orient="y",
+                          color=theme.OKABE_ITO["blue"])
         for bar, level in zip(bars, order, strict=True):
             bar.set_gid(f"{var}/{level}")
         ax.bar_label(bars, padding=2, fontsize=6)
-        ax.set_yticks(range(len(order)), order)
-        ax.invert_yaxis()
         ax.set_title(f"{label(var)} (n = {int(responses[var].notna().sum())})")
         ax.set_xlabel("Participants")
         ax.set_xlim(0, max(values.max(), 1) * 1.15)

@@ -164,3 +164,33 @@ def save(fig, stem) -> list[Path]:
     paths = [write_bytes(render(fig, fmt), stem.with_suffix(f".{fmt}")) for fmt in ("png", "pdf")]
     plt.close(fig)
     return paths
+
+
+def point_lines(ax) -> list:
+    """The marker lines seaborn's ``pointplot`` drew on ``ax``, one per hue level in hue order
+    (its error bars are lines without markers)."""
+    return [line for line in ax.lines if line.get_marker() not in (None, "", "None", " ")]
+
+
+def ranges(ax, data, low: str, high: str, at: str, hue: str, palette, orient: str = "y",
+           **kwargs) -> dict:
+    """Precomputed intervals ``[low, high]`` of the rows of ``data`` drawn as seaborn lines at
+    the numeric position ``at`` (on the ``orient`` axis), coloured by ``hue``.
+
+    Returns ``{position: line}``.
+    """
+    ends = data.assign(_row=range(len(data))).melt(
+        id_vars=["_row", at, hue], value_vars=[low, high], value_name="_end")
+    xy = {"x": "_end", "y": at} if orient == "y" else {"x": at, "y": "_end"}
+    before = len(ax.lines)
+    sns.lineplot(ends, **xy, units="_row", estimator=None, sort=False, hue=hue,
+                 palette=palette, legend=False, ax=ax, **kwargs)
+    return {float((line.get_ydata() if orient == "y" else line.get_xdata())[0]): line
+            for line in ax.lines[before:]}
+
+
+def bars(ax, data=None, **kwargs):
+    """``seaborn.barplot`` of given values (no estimate or interval) in the study's colours as
+    given (no desaturation) on ``ax``; returns the bar container it added (the last one)."""
+    sns.barplot(data, ax=ax, saturation=1, errorbar=None, **kwargs)
+    return ax.containers[-1]

@@ -12,6 +12,7 @@ from tlsurvey.report import coded, text
 
 ALPHA = 0.05
 ETHICS_FAMILY = "ethics"  # codebook group id of the ethics and fairness codes
+RARE = 0.25  # share of participants below which a family counts as rarely raised
 
 
 def outcome_name(study, capital: bool = False) -> str:
@@ -115,11 +116,11 @@ def alignment(inp, label) -> dict:
     test = f"repeated-measures correlation, Holm-adjusted, all {worst}" if p_col == "p_holm" \
         else f"repeated-measures correlation, all {worst}"
     if significant:
-        sentence = (f"Similarity ratings and {outcome_name(inp.study)} rose together ({spread}; "
-                    f"{test})")
+        sentence = (f"Similarity ratings and {outcome_name(inp.study)} rose together (pooled "
+                    f"over case studies: {spread}; {test})")
     else:
-        sentence = (f"The data do not show that every similarity dimension tracks expected "
-                    f"performance ({spread}; {test})")
+        sentence = (f"The data do not show that every similarity dimension tracks "
+                    f"{outcome_name(inp.study)} (pooled over case studies: {spread}; {test})")
     if len(mis):
         m = mis.iloc[0]
         sentence += (f", yet for {text.share(m['estimate'])} of {int(m['n'])} participants "
@@ -159,11 +160,13 @@ def ethics(inp, label) -> dict:
             if r["kappa"] < 0.6:
                 kappa += ", too low for the coders' rates to be taken as a rate"
     top = max(found.values())
-    sentence = (f"Ethics and fairness were rarely raised: of {n} participants, "
-                + "; ".join(parts) + f" (at most {text.pct(top, n)} by any single origin)"
-                + kappa)
-    return finding("ethics", title, sentence + ".", top / n < 0.25 if n else None,
-                   "code_families", "tab-coded-shares")
+    rare = top / n < RARE if n else None
+    lead = ("Ethics and fairness were rarely raised" if rare else
+            "The data do not show that ethics and fairness were rarely raised (an origin coded "
+            f"them in at least {RARE:.0%} of participants)")
+    sentence = (f"{lead}: of {n} participants, " + "; ".join(parts)
+                + f" (at most {text.pct(top, n)} by any single origin)" + kappa)
+    return finding("ethics", title, sentence + ".", rare, "code_families", "tab-coded-shares")
 
 
 def terminology(inp, label) -> dict:

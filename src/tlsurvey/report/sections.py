@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from markupsafe import Markup
 
@@ -292,7 +294,8 @@ def coefficient_sentences(coefs: pd.DataFrame) -> list[str]:
             f"{latex.term_label(r['term'], label)}: "
             + text.stat("b", r["estimate"], r["ci_low"], r["ci_high"], r["p"])
             for _, r in part.iterrows())
-        out.append(f"{latex.readable(model)}: {terms}.")
+        family = part["family"].iloc[0] if "family" in part.columns else None
+        out.append(f"{latex.model_label(model, family, label)}: {terms}.")
     return out
 
 
@@ -641,12 +644,47 @@ SECTIONS = [
 ]
 
 
+def short_title(caption: str, limit: int = 80) -> str:
+    """The lead of a caption: its text before the first colon, semicolon, bracket or full stop
+    (cut at a word boundary to at most ``limit`` characters)."""
+    lead = re.split(r"[:;(]|\.\s", caption or "", maxsplit=1)[0].strip().rstrip(",.")
+    if len(lead) > limit:
+        lead = lead[:limit].rsplit(" ", 1)[0] + " …"
+    return lead
+
+
+def number(out: list[dict]) -> None:
+    """Number the figures and tables in report order (``number``, and the ``caption`` of a
+    figure prefixed by it), and name the figure and table each key finding links to
+    (``figure_link``, ``table_link``: the link text; None when the target is not in the
+    report)."""
+    names, counts = {}, {"figure": 0, "table": 0}
+    for section in out:
+        for block in section["blocks"]:
+            kind = block["kind"]
+            if kind not in counts:
+                continue
+            counts[kind] += 1
+            block["number"] = counts[kind]
+            key = f"fig-{block['name']}" if kind == "figure" else block.get("id")
+            lead = short_title(block["caption"]) or latex.readable(block.get("name", ""))
+            if key and key not in names:
+                names[key] = f"{'Figure' if kind == 'figure' else 'Table'} {counts[kind]}: {lead}"
+    for section in out:
+        for block in section["blocks"]:
+            for item in block.get("items", []) if block["kind"] == "findings" else []:
+                item["figure_link"] = names.get(f"fig-{item['figure']}")
+                item["table_link"] = names.get(item["table"])
+
+
 def build_all(inp) -> list[dict]:
-    """All sections as ``{"id", "title", "blocks"}`` dicts, in report order."""
+    """All sections as ``{"id", "title", "blocks"}`` dicts, in report order, with figures and
+    tables numbered (:func:`number`)."""
     use_study(inp.study)
     out = []
     for sid, title, build in SECTIONS:
         blocks = build(inp)
         if blocks is not None:
             out.append({"id": sid, "title": title, "blocks": blocks})
+    number(out)
     return out
