@@ -4,6 +4,8 @@ wheel; nothing is downloaded).
 An answer is flagged as another language only when py3langid gives English a probability below
 :data:`MAX_ENGLISH_PROB` and the answer has at least :data:`MIN_WORDS` words; shorter answers
 ("n/a", "its radiology") are ``und`` (undetermined) and treated as English by the coders.
+Scripts written without spaces between words (Chinese, Japanese, Korean) count each character as
+a word.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ UNDETERMINED = "und"
 MIN_WORDS = 3
 MAX_ENGLISH_PROB = 0.01
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @cache
@@ -27,7 +30,7 @@ def _identifier():
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text``: ``en``, another language, or ``und`` when too short."""
-    if len(_WORD.findall(str(text))) < MIN_WORDS:
+    if max(len(_WORD.findall(str(text))), len(_CJK.findall(str(text)))) < MIN_WORDS:
         return UNDETERMINED
     ranks = dict(_identifier().rank(str(text)))
     if ranks.get(ENGLISH, 0.0) >= MAX_ENGLISH_PROB:
