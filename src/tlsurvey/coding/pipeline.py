@@ -21,7 +21,6 @@ from tlsurvey.coding.topics import (
     EmbeddingCache,
     fit_topics,
     topic_codes,
-    use_numba_cache,
 )
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
@@ -69,11 +68,8 @@ def run_lexicon(texts_path, codebook_path, lexicon_path, out_dir) -> pd.DataFram
 
 def run_topics(texts_path, matches_path, codebook_path, out_dir, cache_dir, seed=42,
                min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD) -> dict:
-    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes).
-
-    numba's compiled kernels are cached in ``<cache_dir>/../numba``."""
+    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes)."""
     out_dir = Path(out_dir)
-    use_numba_cache(Path(cache_dir).parent / "numba")
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     cache = EmbeddingCache(cache_dir, encoder=encoder)
     result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size,

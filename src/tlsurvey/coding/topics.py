@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -34,10 +33,31 @@ UNMAPPED = "unmapped"
 CODE_THRESHOLD = 0.4  # similarity a topic needs to its code (config: coding.topic_code_threshold)
 
 
-def use_numba_cache(directory) -> None:
-    """Point numba's on-disk cache of compiled UMAP/HDBSCAN kernels at ``directory`` (unless
-    NUMBA_CACHE_DIR is already set); call before umap or hdbscan is imported."""
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(directory).resolve()))
+# Kernels umap jit-compiles without ``cache=True`` (15-20 s of compilation in every process).
+UNCACHED_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")
+
+
+def cache_numba_kernels(module, names=UNCACHED_KERNELS) -> int:
+    """Replace the numba kernels ``names`` of ``module`` by the same kernels with numba's on-disk
+    cache, so that they are compiled once per environment instead of once per process.
+
+    The cache is numba's own: ``NUMBA_CACHE_DIR`` when set, otherwise ``__pycache__`` beside the
+    installed package (or the user's cache directory when that is read-only), so it outlives
+    ``results/`` and a fresh clone reuses it. Returns how many kernels were replaced.
+    """
+    import numba
+    from numba.core.caching import NullCache
+
+    replaced = 0
+    for name in names:
+        kernel = getattr(module, name, None)
+        if not isinstance(getattr(kernel, "_cache", None), NullCache):
+            continue  # not a numba kernel, or already cached
+        options = {k: v for k, v in kernel.targetoptions.items() if k != "nopython"}
+        setattr(module, name, numba.njit(cache=True, locals=kernel.locals, **options)(
+            kernel.py_func))
+        replaced += 1
+    return replaced
 
 
 def sentence_encoder(device: str = "cpu") -> Encoder:
@@ -130,8 +150,10 @@ class SharedReduction:
     the reduction its HDBSCAN fit already computed."""
 
     def __init__(self, n: int, seed: int):
+        import umap.umap_
         from umap import UMAP
 
+        cache_numba_kernels(umap.umap_)
         self.umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
                          min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
         self.reduced: dict[str, np.ndarray] = {}
