@@ -70,40 +70,10 @@ FIGURE_STAGES = {"ingest": FIG_INGEST, "models": FIG_MODELS, "coding": FIG_CODIN
 FIGURE_FORMATS = ("png", "pdf")
 
 
-def figure_group(inputs):
-    """The stage of FIGURE_STAGES whose outputs figure ``inputs`` wait for last."""
-    stages = [stage for stage, prefix in FIGURE_STAGES.items()
-              if any(str(path).startswith(prefix + "/") for path in inputs.values())]
-    return stages[-1] if stages else "ingest"
-
-
 FIGURE_GROUPS = {}
 for fig_name in FIGURE_NAMES:
-    FIGURE_GROUPS.setdefault(figure_group(FIGURE_SPECS[fig_name][1]), []).append(fig_name)
-
-
-def figure_outputs(names):
-    """Named outputs ``<name>_<format>`` of the figures ``names``, each a report() item."""
-    return {
-        f"{name}_{fmt}": report(
-            f"results/figures/{name}.{fmt}",
-            caption=f"../report/{name}.rst",
-            category=FIGURE_SPECS[name][0],
-            labels={"figure": name, "format": fmt.upper()},
-        )
-        for name in names
-        for fmt in FIGURE_FORMATS
-    }
-
-
-def figure_inputs(names):
-    """The named inputs of the figures ``names`` (one name, one file) and the study."""
-    inputs = {"study": FIG_STUDY}
-    for name in names:
-        for key, path in FIGURE_SPECS[name][1].items():
-            if inputs.setdefault(key, path) != path:
-                raise ValueError(f"figure input {key!r} names two files: {inputs[key]}, {path}")
-    return inputs
+    fig_group = figure_group(FIGURE_SPECS[fig_name][1], FIGURE_STAGES)
+    FIGURE_GROUPS.setdefault(fig_group, []).append(fig_name)
 
 
 for fig_group, fig_names in FIGURE_GROUPS.items():
@@ -112,9 +82,9 @@ for fig_group, fig_names in FIGURE_GROUPS.items():
         name:
             f"figures_{fig_group}"
         input:
-            **figure_inputs(fig_names),
+            **figure_inputs(FIGURE_SPECS, fig_names, FIG_STUDY),
         output:
-            **figure_outputs(fig_names),
+            **figure_outputs(FIGURE_SPECS, fig_names, FIGURE_FORMATS),
         params:
             code=CODE["figures"],
             figures={name: sorted([*FIGURE_SPECS[name][1], "study"]) for name in fig_names},
