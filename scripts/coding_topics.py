@@ -7,7 +7,7 @@ from tlsurvey.logs import setup
 setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
-    run_topics(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
-               dict(snakemake.output.items()), snakemake.params.cache,
+    run_topics(snakemake.input.texts, snakemake.input.codebook, dict(snakemake.output.items()),
+               snakemake.params.cache,
                seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size,
                code_threshold=snakemake.params.code_threshold, threads=snakemake.threads)

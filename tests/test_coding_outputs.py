@@ -37,7 +37,7 @@ def outputs(tmp_path_factory, root):
     cfg = {"codebook": root / "config/codebook.yaml", "lexicon": root / "config/lexicon.yaml"}
     t, m = out / "texts.parquet", out / "lexicon_matches.parquet"
     pipeline.run_lexicon(t, cfg["codebook"], cfg["lexicon"], out)
-    pipeline.run_topics(t, m, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
+    pipeline.run_topics(t, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
                         encoder=CountingEncoder())
     semantic, after_topics = out / "semantic.parquet", CountingEncoder()
     pipeline.run_semantic(t, cfg["codebook"], [sheet_path], semantic, out / "cache",

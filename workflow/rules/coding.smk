@@ -1,6 +1,6 @@
-# Coding of free-text answers (tlsurvey.coding). Cheap steps (lexicon, ambiguous terms) do not
-# wait on BERTopic; codes and the audit outputs join everything. The chain lexicon -> topics ->
-# semantic -> codes is the workflow's longest path, so its jobs have priority over the others.
+# Coding of free-text answers (tlsurvey.coding). The lexicon and BERTopic run side by side;
+# codes and the audit outputs join everything. The chain topics -> semantic -> codes -> audit is
+# the workflow's longest path, so its jobs have priority over the others.
 
 CODING = "results/coding"
 CODING_CFG = config.get("coding", {})
@@ -36,19 +36,17 @@ rule coding_lexicon:
 rule coding_topics:
     input:
         texts="results/ingest/texts.parquet",
-        matches=f"{CODING}/lexicon_matches.parquet",
         codebook=config["codebook"],
     output:
         topics=f"{CODING}/topics.parquet",
         info=reported(f"{CODING}/topic_info.csv", "Coding"),
-        codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
         code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
         code_threshold=CODING_CFG.get("topic_code_threshold", 0.4),
         cache=EMBEDDING_CACHE,
-    threads: 2
+    threads: 1
     priority: 50
     log:
         "logs/coding/topics.log",
@@ -74,7 +72,7 @@ rule coding_semantic:
         cache=EMBEDDING_CACHE,
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
-    threads: 2
+    threads: 1
     priority: 50
     log:
         "logs/coding/semantic.log",
@@ -97,7 +95,7 @@ rule coding_validation:
         reference=VALIDATION.get("reference"),
         settings=SEMANTIC_CFG,
         cache=EMBEDDING_CACHE,
-    threads: 2
+    threads: 1
     log:
         "logs/coding/validation.log",
     conda:
@@ -143,6 +141,7 @@ rule coding_codes:
         codes=f"{CODING}/codes.parquet",
         summary=reported(f"{CODING}/summary.csv", "Coding"),
         provenance=f"{CODING}/provenance.json",
+        topic_codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
         code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),

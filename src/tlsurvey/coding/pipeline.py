@@ -33,11 +33,11 @@ log = logging.getLogger(__name__)
 
 # Each step's named outputs and their file names in an output directory.
 LEXICON_OUTPUTS = {"matches": "lexicon_matches.parquet", "ambiguous": "ambiguous_terms.csv"}
-TOPIC_OUTPUTS = {"topics": "topics.parquet", "info": "topic_info.csv", "codes": "topic_codes.csv"}
+TOPIC_OUTPUTS = {"topics": "topics.parquet", "info": "topic_info.csv"}
 RELIABILITY_OUTPUTS = {"reliability": "reliability.csv", "auto_vs_human": "auto_vs_human.csv",
                        "disagreements": "disagreements.csv"}
 CODES_OUTPUTS = {"codes": "codes.parquet", "summary": "summary.csv",
-                 "provenance": "provenance.json"}
+                 "provenance": "provenance.json", "topic_codes": "topic_codes.csv"}
 
 
 def output_paths(out, names: Mapping[str, str]) -> dict[str, Path]:
@@ -84,11 +84,12 @@ def run_lexicon(texts_path, codebook_path, lexicon_path, out) -> pd.DataFrame:
     return matches
 
 
-def run_topics(texts_path, matches_path, codebook_path, out, cache_dir, seed=42,
+def run_topics(texts_path, codebook_path, out, cache_dir, seed=42,
                min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD,
                threads=None) -> dict:
-    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes);
-    ``out``: see :func:`output_paths`. Also caches the embeddings of the answers' sentences."""
+    """topics.parquet and topic_info.csv (``out``: see :func:`output_paths`); also caches the
+    embeddings of the answers' sentences. Needs no lexicon matches, so it runs beside the
+    lexicon step."""
     out = output_paths(out, TOPIC_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
@@ -99,10 +100,8 @@ def run_topics(texts_path, matches_path, codebook_path, out, cache_dir, seed=42,
     cache.encode(semantic.sentence_table(texts)["sentence"].tolist())
     log.info("topics: %s (%s); %d new embeddings", result["method"], result["method_reason"],
              cache.n_encoded)
-    lexicon_codes = coded(read_table(matches_path))
     write_table(result["topics"], out["topics"])
     write_table(result["info"], out["info"])
-    write_table(topic_codes(result["topics"], lexicon_codes, codebook), out["codes"])
     return {**result, "n_encoded": cache.n_encoded}
 
 
@@ -208,8 +207,9 @@ def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out, s
 def run_codes(texts_path, matches_path, codebook_path, out, topics_path=None,
               topic_info_path=None, coder_paths=(), seed=42, privacy=None,
               semantic_path=None) -> pd.DataFrame:
-    """codes.parquet (lexicon, semantic, topic and human rows), summary.csv and provenance.json
-    (``out``: see :func:`output_paths`)."""
+    """codes.parquet (lexicon, semantic, topic and human rows), summary.csv, provenance.json
+    and, with topics, topic_codes.csv (topic x lexicon code cross-tab); ``out``: see
+    :func:`output_paths`."""
     out = output_paths(out, CODES_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     matches = read_table(matches_path)
@@ -220,6 +220,7 @@ def run_codes(texts_path, matches_path, codebook_path, out, topics_path=None,
     if topics_path:
         topics, info = read_table(topics_path), read_table(topic_info_path)
         rows += codes.topic_rows(topics, info, texts, codebook)
+        write_table(topic_codes(topics, coded(matches), codebook), out["topic_codes"])
         embedding = topics[list(embedding)].iloc[0].to_dict() if len(topics) else embedding
         topic_method = info["method"].iloc[0]
         topic_reason = info["method_reason"].iloc[0] if "method_reason" in info else None
