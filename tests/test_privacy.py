@@ -112,7 +112,7 @@ def outputs(tmp_path_factory, root) -> dict:
     make("code_frequency", {"codes": coding / "codes.parquet",
                             "choices": ingest / "choices.parquet",
                             "codebook": root / "config/codebook.yaml"},
-         {fmt: results / "figures" / f"code_frequency.{fmt}" for fmt in ("png", "pdf")})
+         results / "figures" / "code_frequency")
     inputs = {"flow": ingest / "flow.csv", "excluded": ingest / "excluded.csv",
               "responses": ingest / "responses.parquet", "codes": coding / "codes.parquet",
               "ambiguous_terms": coding / "ambiguous_terms.csv", "audit": coding / "audit.html",

@@ -65,12 +65,14 @@ def load(path, name: str = ""):
     return read_table(path)
 
 
-def make(name: str, inputs: Mapping[str, str | Path],
-         outputs: Mapping[str, str | Path]) -> list[Path]:
-    """Build figure ``name`` from the files ``inputs`` and write it to ``outputs``
-    ({format: path}, formats ``png`` at 300 dpi and/or ``pdf``), deterministically."""
+def make(name: str, inputs: Mapping[str, str | Path], outputs) -> list[Path]:
+    """Build figure ``name`` from the files ``inputs`` and write it, deterministically, to
+    ``outputs``: {format: path} (formats ``png``, 300 dpi, and ``pdf``; a workflow rule's named
+    outputs), or a path stem for ``<stem>.png`` and ``<stem>.pdf``."""
     from matplotlib import pyplot  # after theme, which chooses the backend
 
+    if not isinstance(outputs, Mapping):
+        outputs = {fmt: Path(outputs).with_suffix(f".{fmt}") for fmt in ("png", "pdf")}
     tables = {key: load(path, key) for key, path in inputs.items()}
     fig = FIGURES[name](tables)
     try:
