@@ -8,7 +8,6 @@ setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
     run_codes(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
-              snakemake.output.codes.rsplit("/", 1)[0], snakemake.input.topics,
-              snakemake.input.info,
+              dict(snakemake.output.items()), snakemake.input.topics, snakemake.input.info,
               list(snakemake.input.sheets), seed=snakemake.params.seed,
               privacy=dict(snakemake.params.privacy), semantic_path=snakemake.input.semantic)

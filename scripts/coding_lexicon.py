@@ -8,4 +8,4 @@ setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
     run_lexicon(snakemake.input.texts, snakemake.input.codebook, snakemake.input.lexicon,
-                snakemake.output.matches.rsplit("/", 1)[0])
+                dict(snakemake.output.items()))

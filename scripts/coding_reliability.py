@@ -8,6 +8,6 @@ setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
     run_reliability(snakemake.input.texts, snakemake.input.matches, snakemake.input.codebook,
-                    list(snakemake.input.sheets), snakemake.output.reliability.rsplit("/", 1)[0],
+                    list(snakemake.input.sheets), dict(snakemake.output.items()),
                     seed=snakemake.params.seed, privacy=dict(snakemake.params.privacy),
                     semantic_path=snakemake.input.semantic)

@@ -1,6 +1,4 @@
-"""Rules figures_<name>: build one figure with tlsurvey.figures.make."""
-
-from pathlib import Path
+"""Rules figures_<group>: build the group's figures with tlsurvey.figures.make."""
 
 from tlsurvey.figures import make
 from tlsurvey.io import all_or_nothing
@@ -9,6 +7,8 @@ from tlsurvey.logs import setup
 log = setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
-    inputs = dict(snakemake.input.items())
-    written = make(snakemake.params.name, inputs, Path(snakemake.output.png).with_suffix(""))
-    log.info("wrote %s", ", ".join(str(p) for p in written))
+    for name, keys in snakemake.params.figures.items():
+        inputs = {key: snakemake.input[key] for key in keys}
+        outputs = {fmt: snakemake.output[f"{name}_{fmt}"] for fmt in snakemake.params.formats}
+        written = make(name, inputs, outputs)
+        log.info("wrote %s", ", ".join(str(p) for p in written))

@@ -38,11 +38,12 @@ def outputs(tmp_path_factory, root):
     cfg = {"codebook": root / "config/codebook.yaml", "lexicon": root / "config/lexicon.yaml"}
     t, m = out / "texts.parquet", out / "lexicon_matches.parquet"
     pipeline.run_lexicon(t, cfg["codebook"], cfg["lexicon"], out)
-    pipeline.run_topics(t, m, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
+    pipeline.run_topics(t, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
                         encoder=CountingEncoder())
-    semantic = out / "semantic.parquet"
+    semantic, after_topics = out / "semantic.parquet", CountingEncoder()
     pipeline.run_semantic(t, cfg["codebook"], [sheet_path], semantic, out / "cache",
-                          settings={"threshold": 0.72}, encoder=CountingEncoder())
+                          settings={"threshold": 0.72}, encoder=after_topics)
+    assert after_topics.calls == 0  # run_topics cached the sentences and prototypes it embeds
     pipeline.run_reliability(t, m, cfg["codebook"], [sheet_path], out, n_boot=50,
                              semantic_path=semantic)
     pipeline.run_codes(t, m, cfg["codebook"], out, out / "topics.parquet",
@@ -144,3 +145,14 @@ def test_cli_runs_and_is_deterministic(outputs, root, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert main(["code", str(outputs / "texts.parquet"), "--lexicon", "missing.yaml",
                  "--no-topics", "--out", str(tmp_path / "c")]) == 1
+
+
+def test_output_paths_named_or_in_a_directory(tmp_path):
+    named = {"matches": tmp_path / "m.parquet", "ambiguous": tmp_path / "a.csv", "other": "x"}
+    assert pipeline.output_paths(named, pipeline.LEXICON_OUTPUTS) == {
+        "matches": tmp_path / "m.parquet", "ambiguous": tmp_path / "a.csv"}
+    assert pipeline.output_paths(tmp_path, pipeline.LEXICON_OUTPUTS) == {
+        "matches": tmp_path / "lexicon_matches.parquet",
+        "ambiguous": tmp_path / "ambiguous_terms.csv"}
+    with pytest.raises(KeyError):
+        pipeline.output_paths({"matches": "m.parquet"}, pipeline.LEXICON_OUTPUTS)

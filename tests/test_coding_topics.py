@@ -111,3 +111,32 @@ def test_topic_refit_with_wave2_embeds_only_wave2(tmp_path, root):
     result = fit_topics(both, codebook, EmbeddingCache(tmp_path, encoder), seed=2)
     assert encoder.texts - before == 12
     assert len(result["topics"]) == 36
+
+
+def test_umap_kernels_get_numba_disk_cache():
+    """The UMAP kernels umap compiles without cache=True are given numba's on-disk cache (once),
+    and the cached kernel computes what the original does."""
+    import types
+
+    import numba
+    import umap.umap_
+    from numba.core.caching import NullCache
+
+    from tlsurvey.coding.topics import UNCACHED_KERNELS, SharedReduction, cache_numba_kernels
+
+    @numba.njit(locals={"total": numba.float64})
+    def kernel(x):
+        total = 0.0
+        for value in x:
+            total += value * value
+        return total
+
+    module = types.SimpleNamespace(kernel=kernel, plain=len)
+    assert cache_numba_kernels(module, ("kernel", "plain", "missing")) == 1
+    assert not isinstance(module.kernel._cache, NullCache) and module.plain is len
+    assert module.kernel.locals == kernel.locals
+    assert module.kernel(np.arange(4.0)) == kernel(np.arange(4.0)) == 14.0
+    assert cache_numba_kernels(module, ("kernel",)) == 0  # already cached
+    SharedReduction(30, seed=0)
+    for name in UNCACHED_KERNELS:  # still named so in the installed umap
+        assert not isinstance(getattr(umap.umap_, name)._cache, NullCache), name

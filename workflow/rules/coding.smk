@@ -1,5 +1,6 @@
-# Coding of free-text answers (tlsurvey.coding). Cheap steps (lexicon, ambiguous terms,
-# reliability) do not wait on BERTopic; codes/audit/qdpx join everything.
+# Coding of free-text answers (tlsurvey.coding). The lexicon and BERTopic run side by side;
+# codes and the audit outputs join everything. The chain topics -> semantic -> codes -> audit is
+# the workflow's longest path, so its jobs have priority over the others.
 
 CODING = "results/coding"
 CODING_CFG = config.get("coding", {})
@@ -23,6 +24,7 @@ rule coding_lexicon:
         ambiguous=reported(f"{CODING}/ambiguous_terms.csv", "Coding"),
     params:
         code=CODE["coding"],
+    priority: 50
     log:
         "logs/coding/lexicon.log",
     conda:
@@ -34,19 +36,18 @@ rule coding_lexicon:
 rule coding_topics:
     input:
         texts="results/ingest/texts.parquet",
-        matches=f"{CODING}/lexicon_matches.parquet",
         codebook=config["codebook"],
     output:
         topics=f"{CODING}/topics.parquet",
         info=reported(f"{CODING}/topic_info.csv", "Coding"),
-        codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
         code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
         code_threshold=CODING_CFG.get("topic_code_threshold", 0.4),
         cache=EMBEDDING_CACHE,
-    threads: 2
+    threads: 1
+    priority: 50
     log:
         "logs/coding/topics.log",
     conda:
@@ -55,11 +56,14 @@ rule coding_topics:
         "../../scripts/coding_topics.py"
 
 
+# After coding_topics, which stores the embeddings of every answer in the cache: this step then
+# finds them all there and loads neither torch nor the model.
 rule coding_semantic:
     input:
         texts="results/ingest/texts.parquet",
         codebook=config["codebook"],
         sheets=CODER_SHEETS,
+        embedded=f"{CODING}/topics.parquet",
     output:
         scores=f"{CODING}/semantic.parquet",
     params:
@@ -68,7 +72,8 @@ rule coding_semantic:
         cache=EMBEDDING_CACHE,
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
-    threads: 2
+    threads: 1
+    priority: 50
     log:
         "logs/coding/semantic.log",
     conda:
@@ -90,7 +95,7 @@ rule coding_validation:
         reference=VALIDATION.get("reference"),
         settings=SEMANTIC_CFG,
         cache=EMBEDDING_CACHE,
-    threads: 2
+    threads: 1
     log:
         "logs/coding/validation.log",
     conda:
@@ -108,7 +113,7 @@ rule coding_reliability:
         sheets=CODER_SHEETS,
     output:
         reliability=reported(f"{CODING}/reliability.csv", "Coding"),
-        auto=reported(f"{CODING}/auto_vs_human.csv", "Coding"),
+        auto_vs_human=reported(f"{CODING}/auto_vs_human.csv", "Coding"),
         disagreements=reported(f"{CODING}/disagreements.csv", "Coding"),
     params:
         code=CODE["coding"],
@@ -136,11 +141,13 @@ rule coding_codes:
         codes=f"{CODING}/codes.parquet",
         summary=reported(f"{CODING}/summary.csv", "Coding"),
         provenance=f"{CODING}/provenance.json",
+        topic_codes=reported(f"{CODING}/topic_codes.csv", "Coding"),
     params:
         code=CODE["coding"],
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
+    priority: 50
     log:
         "logs/coding/codes.log",
     conda:
@@ -149,29 +156,8 @@ rule coding_codes:
         "../../scripts/coding_codes.py"
 
 
+# The audit page and the exports for QDA tools share one process (one file each).
 rule coding_audit:
-    input:
-        texts="results/ingest/texts.parquet",
-        codes=f"{CODING}/codes.parquet",
-        codebook=config["codebook"],
-        choices="results/ingest/choices.parquet",
-        study=f"results/ingest/{STUDY_FILE}",
-        sheets=CODER_SHEETS,
-    output:
-        reported(f"{CODING}/audit.html", "Coding"),
-    params:
-        code=CODE["coding"],
-        privacy=config_section("privacy"),
-        salt=SALT_FINGERPRINT,
-    log:
-        "logs/coding/audit.log",
-    conda:
-        "../../environment.yml"
-    script:
-        "../../scripts/coding_audit.py"
-
-
-rule coding_qdpx:
     input:
         texts="results/ingest/texts.parquet",
         codes=f"{CODING}/codes.parquet",
@@ -181,30 +167,18 @@ rule coding_qdpx:
         study=f"results/ingest/{STUDY_FILE}",
         sheets=CODER_SHEETS,
     output:
-        reported(f"{CODING}/project.qdpx", "Coding"),
-    params:
-        code=CODE["coding"],
-        privacy=config_section("privacy"),
-        salt=SALT_FINGERPRINT,
-    log:
-        "logs/coding/qdpx.log",
-    conda:
-        "../../environment.yml"
-    script:
-        "../../scripts/coding_qdpx.py"
-
-
-rule coding_codebook:
-    input:
-        codebook=config["codebook"],
-    output:
+        audit=reported(f"{CODING}/audit.html", "Coding"),
+        qdpx=reported(f"{CODING}/project.qdpx", "Coding"),
         qdc=reported(f"{CODING}/codebook.qdc", "Coding"),
         taguette=reported(f"{CODING}/codebook_taguette.csv", "Coding"),
     params:
         code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
+    priority: 50
     log:
-        "logs/coding/codebook.log",
+        "logs/coding/audit.log",
     conda:
         "../../environment.yml"
     script:
-        "../../scripts/coding_codebook.py"
+        "../../scripts/coding_audit.py"

@@ -62,3 +62,35 @@ def mv_ratings(wildcards):
     if variant in MV_REINGESTED:
         return f"{MV_DIR}/data/{variant}/ratings.parquet"
     return "results/ingest/ratings.parquet"
+
+
+# Figures (workflow/rules/figures.smk): specs are {name: (report category, named inputs)}.
+def figure_group(inputs, stages):
+    """The stage of ``stages`` ({stage: results dir}) whose outputs ``inputs`` wait for last."""
+    found = [stage for stage, prefix in stages.items()
+             if any(str(path).startswith(f"{prefix}/") for path in inputs.values())]
+    return found[-1] if found else next(iter(stages))
+
+
+def figure_outputs(specs, names, formats):
+    """Named outputs ``<name>_<format>`` of the figures ``names``, each a report() item."""
+    return {
+        f"{name}_{fmt}": report(
+            f"results/figures/{name}.{fmt}",
+            caption=f"../report/{name}.rst",
+            category=specs[name][0],
+            labels={"figure": name, "format": fmt.upper()},
+        )
+        for name in names
+        for fmt in formats
+    }
+
+
+def figure_inputs(specs, names, study):
+    """The named inputs of the figures ``names`` (one key, one file) and the study."""
+    inputs = {"study": study}
+    for name in names:
+        for key, path in specs[name][1].items():
+            if inputs.setdefault(key, path) != path:
+                raise ValueError(f"figure input {key!r} names two files: {inputs[key]}, {path}")
+    return inputs

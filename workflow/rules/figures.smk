@@ -1,7 +1,11 @@
-"""Figures: one rule figures_<name> per figure, writing results/figures/<name>.png and .pdf.
+"""Figures: results/figures/<name>.png and .pdf, each wrapped in report() with the caption
+workflow/report/<name>.rst and a category.
 
-Every figure is built by tlsurvey.figures.make from the named inputs below, and its PNG is
-wrapped in report() with the caption workflow/report/<name>.rst and a category.
+The figures share a few processes (Python, pandas and matplotlib start once per group, not once
+per figure): one rule figures_<group> per stage whose outputs a figure waits for (FIGURE_STAGES),
+so the figures of ingested data are drawn while coding and models still run. Each figure is
+built by tlsurvey.figures.make from its own named inputs; a group redraws all its figures when
+one of its inputs changes (a second or two each).
 """
 
 FIG_INGEST = "results/ingest"
@@ -60,32 +64,33 @@ FIGURE_SPECS = {
 FIGURE_NAMES = [name for name in FIGURE_SPECS if name != "waves" or len(WAVES) >= 2]
 
 
-for fig_name, (fig_category, fig_inputs) in FIGURE_SPECS.items():
+# A figure's group: the last of these stages that one of its inputs comes from.
+FIGURE_STAGES = {"ingest": FIG_INGEST, "models": FIG_MODELS, "coding": FIG_CODING,
+                 "multiverse": MV_DIR}
+FIGURE_FORMATS = ("png", "pdf")
+
+
+FIGURE_GROUPS = {}
+for fig_name in FIGURE_NAMES:
+    fig_group = figure_group(FIGURE_SPECS[fig_name][1], FIGURE_STAGES)
+    FIGURE_GROUPS.setdefault(fig_group, []).append(fig_name)
+
+
+for fig_group, fig_names in FIGURE_GROUPS.items():
 
     rule:
         name:
-            f"figures_{fig_name}"
+            f"figures_{fig_group}"
         input:
-            **fig_inputs,
-            study=FIG_STUDY,
+            **figure_inputs(FIGURE_SPECS, fig_names, FIG_STUDY),
         output:
-            png=report(
-                f"results/figures/{fig_name}.png",
-                caption=f"../report/{fig_name}.rst",
-                category=fig_category,
-                labels={"figure": fig_name, "format": "PNG"},
-            ),
-            pdf=report(
-                f"results/figures/{fig_name}.pdf",
-                caption=f"../report/{fig_name}.rst",
-                category=fig_category,
-                labels={"figure": fig_name, "format": "PDF"},
-            ),
+            **figure_outputs(FIGURE_SPECS, fig_names, FIGURE_FORMATS),
         params:
             code=CODE["figures"],
-            name=fig_name,
+            figures={name: sorted([*FIGURE_SPECS[name][1], "study"]) for name in fig_names},
+            formats=list(FIGURE_FORMATS),
         log:
-            f"logs/figures/{fig_name}.log",
+            f"logs/figures/{fig_group}.log",
         conda:
             "../../environment.yml"
         script:
@@ -94,4 +99,4 @@ for fig_name, (fig_category, fig_inputs) in FIGURE_SPECS.items():
 
 rule figures:
     input:
-        expand("results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"]),
+        expand("results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=FIGURE_FORMATS),

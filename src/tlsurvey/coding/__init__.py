@@ -59,7 +59,7 @@ def cli(argv=None) -> int:
     pipeline.run_lexicon(args.texts, args.codebook, args.lexicon, out)
     topics = info = semantic = None
     if not args.no_topics:
-        pipeline.run_topics(args.texts, matches, args.codebook, out, args.embedding_cache,
+        pipeline.run_topics(args.texts, args.codebook, out, args.embedding_cache,
                             seed=args.seed, min_topic_size=args.min_topic_size)
         topics, info, semantic = (out / "topics.parquet", out / "topic_info.csv",
                                   out / "semantic.parquet")

@@ -16,21 +16,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import spacy
-from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
 
 from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.errors import InputError
+
+if TYPE_CHECKING:  # spaCy is imported by the matching functions only (3 s of start-up)
+    from spacy.language import Language
+    from spacy.matcher import Matcher, PhraseMatcher
 
 MATCH_COLUMNS = ["text_id", "field", "code", "term_id", "start", "end", "matched", "negated",
                  "kept", "qualified", "ambiguous", "out_of_context", "keep_negated"]
 MIN_TYPO_LENGTH = 6  # shorter words are not corrected
 
 
-@Language.factory("tlsurvey_lemma_norm")
 def _make_lemma_norm(nlp, name):
     tables = []  # the lemmatizer's lookup table (keys are hashed; look up by string)
 
@@ -48,6 +49,11 @@ def _make_lemma_norm(nlp, name):
 @cache
 def pipeline() -> Language:
     """Blank English pipeline with lookup lemmas; NORM holds the lower-cased lemma."""
+    import spacy
+    from spacy.language import Language
+
+    if not Language.has_factory("tlsurvey_lemma_norm"):
+        Language.factory("tlsurvey_lemma_norm", func=_make_lemma_norm)
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("tlsurvey_lemma_norm")
@@ -123,6 +129,8 @@ def _lemmatise_pattern(pattern: list[dict]) -> list[dict]:
 
 
 def _build_matchers(lexicon: Lexicon) -> tuple[PhraseMatcher, Matcher]:
+    from spacy.matcher import Matcher, PhraseMatcher
+
     nlp = pipeline()
     phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
     matcher = Matcher(nlp.vocab)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,6 @@ from tlsurvey.coding.topics import (
     EmbeddingCache,
     fit_topics,
     topic_codes,
-    use_numba_cache,
 )
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
@@ -29,6 +29,23 @@ from tlsurvey.io import read_table, write_bytes, write_table, write_text, xml_te
 from tlsurvey.provenance import embedding_provenance, package_versions
 
 log = logging.getLogger(__name__)
+
+
+# Each step's named outputs and their file names in an output directory.
+LEXICON_OUTPUTS = {"matches": "lexicon_matches.parquet", "ambiguous": "ambiguous_terms.csv"}
+TOPIC_OUTPUTS = {"topics": "topics.parquet", "info": "topic_info.csv"}
+RELIABILITY_OUTPUTS = {"reliability": "reliability.csv", "auto_vs_human": "auto_vs_human.csv",
+                       "disagreements": "disagreements.csv"}
+CODES_OUTPUTS = {"codes": "codes.parquet", "summary": "summary.csv",
+                 "provenance": "provenance.json", "topic_codes": "topic_codes.csv"}
+
+
+def output_paths(out, names: Mapping[str, str]) -> dict[str, Path]:
+    """{output name: path} of a step: ``out`` maps each name of ``names`` to its path (a
+    workflow rule's named outputs), or is a directory holding the file names ``names``."""
+    if isinstance(out, Mapping):
+        return {name: Path(out[name]) for name in names}
+    return {name: Path(out) / file for name, file in names.items()}
 
 
 def participant_mapper(privacy: dict | None):
@@ -53,37 +70,38 @@ def read_texts(path) -> pd.DataFrame:
     return texts.assign(text=texts["text"].map(xml_text, na_action="ignore"))
 
 
-def run_lexicon(texts_path, codebook_path, lexicon_path, out_dir) -> pd.DataFrame:
-    """lexicon_matches.parquet and ambiguous_terms.csv."""
-    out_dir = Path(out_dir)
+def run_lexicon(texts_path, codebook_path, lexicon_path, out) -> pd.DataFrame:
+    """lexicon_matches.parquet and ambiguous_terms.csv (``out``: see :func:`output_paths`)."""
+    out = output_paths(out, LEXICON_OUTPUTS)
     texts = read_texts(texts_path)
     lexicon = load_lexicon(lexicon_path, load_codebook(codebook_path))
     log.info("lexicon %s (sha256 %s): matching %d texts", lexicon_path, lexicon.sha256[:12],
              len(texts))
     matches = match_texts(texts, lexicon).assign(lexicon_sha256=lexicon.sha256)
-    write_table(matches, out_dir / "lexicon_matches.parquet")
-    write_table(ambiguity.ambiguous_terms(matches, texts), out_dir / "ambiguous_terms.csv")
+    write_table(matches, out["matches"])
+    write_table(ambiguity.ambiguous_terms(matches, texts), out["ambiguous"])
     log.info("%d matches, %d coded", len(matches), len(coded(matches)))
     return matches
 
 
-def run_topics(texts_path, matches_path, codebook_path, out_dir, cache_dir, seed=42,
-               min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD) -> dict:
-    """topics.parquet, topic_info.csv and topic_codes.csv (cross-tab with lexicon codes).
-
-    numba's compiled kernels are cached in ``<cache_dir>/../numba``."""
-    out_dir = Path(out_dir)
-    use_numba_cache(Path(cache_dir).parent / "numba")
+def run_topics(texts_path, codebook_path, out, cache_dir, seed=42,
+               min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD,
+               threads=None) -> dict:
+    """topics.parquet and topic_info.csv (``out``: see :func:`output_paths`); also caches the
+    embeddings of the answers' sentences. Needs no lexicon matches, so it runs beside the
+    lexicon step."""
+    out = output_paths(out, TOPIC_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
-    cache = EmbeddingCache(cache_dir, encoder=encoder)
+    cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
     result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size,
                         code_threshold=code_threshold)
+    # The semantic coder's sentences too, while the model is loaded: run_semantic (rule
+    # coding_semantic, after this one) then finds every embedding it needs in the cache.
+    cache.encode(semantic.sentence_table(texts)["sentence"].tolist())
     log.info("topics: %s (%s); %d new embeddings", result["method"], result["method_reason"],
              cache.n_encoded)
-    lexicon_codes = coded(read_table(matches_path))
-    write_table(result["topics"], out_dir / "topics.parquet")
-    write_table(result["info"], out_dir / "topic_info.csv")
-    write_table(topic_codes(result["topics"], lexicon_codes, codebook), out_dir / "topic_codes.csv")
+    write_table(result["topics"], out["topics"])
+    write_table(result["info"], out["info"])
     return {**result, "n_encoded": cache.n_encoded}
 
 
@@ -93,11 +111,11 @@ def _sheets(coder_paths, codebook, texts, privacy):
 
 
 def run_semantic(texts_path, codebook_path, coder_paths, out_path, cache_dir, settings=None,
-                 privacy=None, encoder=None) -> pd.DataFrame:
+                 privacy=None, encoder=None, threads=None) -> pd.DataFrame:
     """semantic.parquet: the semantic coder's score of every (answer, code)."""
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy)
-    cache = EmbeddingCache(cache_dir, encoder=encoder)
+    cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
     scores = semantic.code_texts(texts, codebook, cache.encode, human if len(human) else None,
                                  settings)
     write_table(scores, out_path)
@@ -141,7 +159,7 @@ def validation_table(matrix: pd.DataFrame, auto: dict, subsets: pd.Series) -> pd
 
 
 def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_path, out_path,
-                   cache_dir, settings=None, encoder=None) -> pd.DataFrame:
+                   cache_dir, settings=None, encoder=None, threads=None) -> pd.DataFrame:
     """validation.csv: precision, recall and F1 of each automatic origin (lexicon, semantic,
     lexicon+semantic) per code and pooled, against every coder of a hand-coded validation set.
 
@@ -152,7 +170,7 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
     human = sheets.read_sheets(sheet_paths, codebook, texts)
     train = human[human["coder"] == str(reference)] if reference else human
     lexicon = load_lexicon(lexicon_path, codebook)
-    cache = EmbeddingCache(cache_dir, encoder=encoder)
+    cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
     scores = semantic.code_texts(texts, codebook, cache.encode, train, settings)
     lexicon_codes = coded(match_texts(texts, lexicon))[["text_id", "code"]].to_numpy()
     auto = reliability.combine_origins({"lexicon": set(map(tuple, lexicon_codes)),
@@ -168,11 +186,11 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
     return table
 
 
-def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_dir, seed=42,
+def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out, seed=42,
                     privacy=None, n_boot=1000, semantic_path=None) -> dict:
     """reliability.csv, auto_vs_human.csv (per automatic origin) and disagreements.csv (one row
-    per answer to review); headers only without sheets."""
-    out_dir = Path(out_dir)
+    per answer to review); headers only without sheets. ``out``: see :func:`output_paths`."""
+    out = output_paths(out, RELIABILITY_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     human = _sheets(coder_paths, codebook, texts, privacy)
     matrix = reliability.human_matrix(human, list(codebook))
@@ -183,17 +201,19 @@ def run_reliability(texts_path, matches_path, codebook_path, coder_paths, out_di
         "disagreements": reliability.disagreements(matrix, auto, texts),
     }
     for name, table in tables.items():
-        write_table(table, out_dir / f"{name}.csv")
+        write_table(table, out[name])
     log.info("reliability: %d coders, %d texts, %d disagreements", matrix.shape[1],
              matrix.index.get_level_values(0).nunique(), len(tables["disagreements"]))
     return tables
 
 
-def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None,
+def run_codes(texts_path, matches_path, codebook_path, out, topics_path=None,
               topic_info_path=None, coder_paths=(), seed=42, privacy=None,
               semantic_path=None) -> pd.DataFrame:
-    """codes.parquet (lexicon, semantic, topic and human rows), summary.csv and provenance.json."""
-    out_dir = Path(out_dir)
+    """codes.parquet (lexicon, semantic, topic and human rows), summary.csv, provenance.json
+    and, with topics, topic_codes.csv (topic x lexicon code cross-tab); ``out``: see
+    :func:`output_paths`."""
+    out = output_paths(out, CODES_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     matches = read_table(matches_path)
     rows, embedding = codes.lexicon_rows(matches), embedding_provenance()
@@ -203,6 +223,7 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     if topics_path:
         topics, info = read_table(topics_path), read_table(topic_info_path)
         rows += codes.topic_rows(topics, info, texts, codebook)
+        write_table(topic_codes(topics, coded(matches), codebook), out["topic_codes"])
         embedding = topics[list(embedding)].iloc[0].to_dict() if len(topics) else embedding
         topic_method = info["method"].iloc[0]
         topic_reason = info["method_reason"].iloc[0] if "method_reason" in info else None
@@ -210,12 +231,12 @@ def run_codes(texts_path, matches_path, codebook_path, out_dir, topics_path=None
     lexicon_sha = str(matches["lexicon_sha256"].iloc[0]) if len(matches) else None
     provenance = {"lexicon_sha256": lexicon_sha, "seed": seed, **embedding}
     table = codes.build_codes(texts, rows, provenance)
-    write_table(table, out_dir / "codes.parquet")
-    write_table(codes.summary(texts, table), out_dir / "summary.csv")
+    write_table(table, out["codes"])
+    write_table(codes.summary(texts, table), out["summary"])
     record = {**provenance, "topic_method": topic_method, "topic_method_reason": topic_reason,
               "packages": package_versions()}
     write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
-               out_dir / "provenance.json")
+               out["provenance"])
     return table
 
 

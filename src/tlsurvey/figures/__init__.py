@@ -2,7 +2,8 @@
 
 :data:`FIGURES` maps a figure name to a builder taking the named inputs of its Snakemake rule
 (already read: tables as DataFrames, YAML as dicts, ``study`` as a
-:class:`tlsurvey.study.Study`); :func:`make` reads, builds and saves one.
+:class:`tlsurvey.study.Study`); :func:`make` reads, builds and saves one to the paths it is
+given (a workflow rule's named outputs).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tlsurvey.figures import (
     sample,
     theme,
 )
-from tlsurvey.io import read_table
+from tlsurvey.io import read_table, write_bytes
 from tlsurvey.study import Study
 
 FIGURES: dict[str, Callable] = {
@@ -64,7 +65,17 @@ def load(path, name: str = ""):
     return read_table(path)
 
 
-def make(name: str, inputs: Mapping[str, str | Path], stem) -> list[Path]:
-    """Build figure ``name`` from the files ``inputs`` and write ``<stem>.png`` and ``.pdf``."""
+def make(name: str, inputs: Mapping[str, str | Path], outputs) -> list[Path]:
+    """Build figure ``name`` from the files ``inputs`` and write it, deterministically, to
+    ``outputs``: {format: path} (formats ``png``, 300 dpi, and ``pdf``; a workflow rule's named
+    outputs), or a path stem for ``<stem>.png`` and ``<stem>.pdf``."""
+    from matplotlib import pyplot  # after theme, which chooses the backend
+
+    if not isinstance(outputs, Mapping):
+        outputs = {fmt: Path(outputs).with_suffix(f".{fmt}") for fmt in ("png", "pdf")}
     tables = {key: load(path, key) for key, path in inputs.items()}
-    return theme.save(FIGURES[name](tables), stem)
+    fig = FIGURES[name](tables)
+    try:
+        return [write_bytes(theme.render(fig, fmt), path) for fmt, path in outputs.items()]
+    finally:
+        pyplot.close(fig)
