@@ -260,7 +260,14 @@ def test_workflow_report_matches_its_tables(workflow_run):
     found = findings_text(page)
     ethics = codes[codes["code"] == "fairness_ethics"]
     k = ethics.loc[ethics["origin"] == "lexicon", "participant"].nunique()
-    assert f"lexicon {k} ({text.pct(k, n)})" in found["ethics"]
+    assert f"lexicon {k} ({text.pct(k, n)}" in found["ethics"]
+    # an origin that disagrees with the coders is shown with its kappa but gives no rate
+    auto = pd.read_csv(results / "coding/auto_vs_human.csv").query("code == 'fairness_ethics'")
+    for origin, kappa in auto.groupby("origin")["kappa"].mean().items():
+        if origin in set(ethics["origin"]):
+            shown = f"{origin} " in found["ethics"] and f"kappa with the coders {text.num(kappa)}"
+            assert shown in found["ethics"]
+            assert (f"{text.num(kappa)}, not counted" in found["ethics"]) == (kappa < 0.4)
     both = ethics[(ethics["origin"] == "human") & (ethics["source"] == "coder_a;coder_b")]
     assert f"both coders {both['participant'].nunique()}" in found["ethics"]
     kappa = pd.read_csv(results / "coding/reliability.csv").query("code == 'fairness_ethics'")

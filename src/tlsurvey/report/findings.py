@@ -8,11 +8,17 @@ there is nothing to test), ``figure`` (figure name) and ``table`` (HTML id of th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tlsurvey.report import coded, text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ALPHA = 0.05
 ETHICS_FAMILY = "ethics"  # codebook group id of the ethics and fairness codes
 RARE = 0.25  # share of participants below which a family counts as rarely raised
+MIN_ORIGIN_KAPPA = 0.4  # an automatic origin below this agreement with the coders gives no rate
 
 
 def outcome_name(study, capital: bool = False) -> str:
@@ -130,6 +136,14 @@ def alignment(inp, label) -> dict:
                    "tab-alignment_rmcorr")
 
 
+def _origin_kappa(auto: pd.DataFrame | None, members: list[str]) -> dict[str, float]:
+    """Mean Cohen's kappa of each automatic origin with the human coders over ``members``."""
+    if auto is None or auto.empty:
+        return {}
+    rows = auto[auto["code"].isin(members)]
+    return {str(o): float(k) for o, k in rows.groupby("origin", sort=False)["kappa"].mean().items()}
+
+
 def ethics(inp, label) -> dict:
     """Participants whose answers carry an ethics and fairness code, per origin and coder, with
     the coders' consensus and agreement (never a union over coders)."""
@@ -148,7 +162,13 @@ def ethics(inp, label) -> dict:
                        "tab-coded-shares")
     per = shares.set_index("rater")["n"]
     found = {r: int(per.get(r, 0)) for r in coded.raters(codes)}
-    parts = [f"{rater} {k} ({text.pct(k, n)})" for rater, k in found.items()]
+    agreement = _origin_kappa(inp.table("auto_vs_human"), members)
+    # an automatic origin that disagrees with the human coders on these codes gives no rate
+    poor = {o for o, k in agreement.items() if not k >= MIN_ORIGIN_KAPPA}
+    parts = [f"{rater} {k} ({text.pct(k, n)}"
+             + (f"; kappa with the coders {text.num(agreement[rater])}" if rater in agreement
+                else "") + (", not counted" if rater in poor else "") + ")"
+             for rater, k in found.items()]
     rel = inp.table("reliability")
     kappa = ""
     if rel is not None and not rel.empty:
@@ -159,13 +179,15 @@ def ethics(inp, label) -> dict:
                      f"{int(r['n_units'])} texts coded by both")
             if r["kappa"] < 0.6:
                 kappa += ", too low for the coders' rates to be taken as a rate"
-    top = max(found.values())
+    top = max((k for r, k in found.items() if r not in poor), default=0)
     rare = top / n < RARE if n else None
     lead = ("Ethics and fairness were rarely raised" if rare else
             "The data do not show that ethics and fairness were rarely raised (an origin coded "
             f"them in at least {RARE:.0%} of participants)")
+    counted = (f"by any origin or coder agreeing with the coders (kappa >= {MIN_ORIGIN_KAPPA})"
+               if poor else "by any single origin")
     sentence = (f"{lead}: of {n} participants, " + "; ".join(parts)
-                + f" (at most {text.pct(top, n)} by any single origin)" + kappa)
+                + f" (at most {text.pct(top, n)} {counted})" + kappa)
     return finding("ethics", title, sentence + ".", rare, "code_families", "tab-coded-shares")
 
 
