@@ -130,7 +130,7 @@ def test_report_zip_captions_every_table_and_figure(workflow_run):
     names = zipfile.ZipFile(report).namelist()
     outputs = [p.name for stage in ("ingest", "descriptives", "models", "coding", "figures")
                for p in (workflow_run / "results" / stage).glob("*")
-               if p.suffix in {".csv", ".png"}]
+               if p.suffix in {".csv", ".png", ".tex"}]
     assert outputs and all(any(n.endswith("/" + name) for n in names) for name in outputs)
 
 
