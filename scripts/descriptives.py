@@ -1,7 +1,5 @@
 """Rule descriptives: see tlsurvey.descriptives.run."""
 
-from pathlib import Path
-
 from tlsurvey import descriptives
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
@@ -9,9 +7,5 @@ from tlsurvey.logs import setup
 log = setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
-    written = descriptives.run(
-        Path(snakemake.input.tables[0]).parent,
-        Path(snakemake.output[0]).parent,
-        snakemake.input.study,
-    )
+    written = descriptives.run(dict(snakemake.input.items()), dict(snakemake.output.items()))
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -1,7 +1,5 @@
 """Rule ingest_wave: one wave's export -> de-identified per-wave tables (tlsurvey.ingest)."""
 
-from pathlib import Path
-
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 
@@ -18,5 +16,5 @@ with all_or_nothing():  # the step writes all of its outputs or none
         snakemake.params.exclusions,
         snakemake.params.format,
     )
-    written = result.write(Path(snakemake.output.screening).parent)
-    log.info("wrote %s", ", ".join(str(p) for p in written))
+    written = result.write(dict(snakemake.output.items()))
+    log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -1,7 +1,5 @@
 """Rule models_alignment: see tlsurvey.models.workflow.run_alignment."""
 
-from pathlib import Path
-
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_alignment
@@ -12,7 +10,7 @@ with all_or_nothing():  # the step writes all of its outputs or none
     written = run_alignment(
         snakemake.input.ratings,
         snakemake.input.study,
-        Path(snakemake.output.rmcorr).parent,
+        dict(snakemake.output.items()),
         snakemake.params.models,
     )
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

@@ -1,7 +1,5 @@
 """Rule models_outcome: see tlsurvey.models.workflow.run_outcome."""
 
-from pathlib import Path
-
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_outcome
@@ -13,7 +11,7 @@ with all_or_nothing():  # the step writes all of its outputs or none
         snakemake.input.ratings,
         snakemake.input.study,
         snakemake.input.get("outcomes"),
-        Path(snakemake.output.summary).parent,
+        dict(snakemake.output.items()),
         snakemake.params.models,
     )
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

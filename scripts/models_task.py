@@ -1,7 +1,5 @@
 """Rule models_task: see tlsurvey.models.workflow.run_task."""
 
-from pathlib import Path
-
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_task
@@ -12,7 +10,7 @@ with all_or_nothing():  # the step writes all of its outputs or none
     written = run_task(
         snakemake.input.choices,
         snakemake.input.study,
-        Path(snakemake.output.task_dependence).parent,
+        dict(snakemake.output.items()),
         snakemake.params.models,
     )
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

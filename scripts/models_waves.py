@@ -1,7 +1,5 @@
 """Rule models_waves: see tlsurvey.models.workflow.run_waves."""
 
-from pathlib import Path
-
 from tlsurvey.io import all_or_nothing
 from tlsurvey.logs import setup
 from tlsurvey.models.workflow import run_waves
@@ -12,7 +10,7 @@ with all_or_nothing():  # the step writes all of its outputs or none
     written = run_waves(
         snakemake.input.ratings,
         snakemake.input.choices,
-        Path(snakemake.output.ratings).parent,
+        dict(snakemake.output.items()),
         snakemake.params.models,
     )
     log.info("wrote %s", ", ".join(str(p) for p in written.values()))

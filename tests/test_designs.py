@@ -98,6 +98,14 @@ def test_descriptives_on_any_design(survey, tmp_path):
     assert factors.empty == (not doc["factors"])
     choices = pd.read_csv(written["choices"]).query("wave == 'all'")
     assert choices["n"].sum() == len(tables["choices"])
+    # given by name (the rule's declared inputs and outputs): the same bytes, no other file
+    inputs = {name: out / "ingest" / file
+              for name, file in {**descriptives.INPUTS, "study": "study.json"}.items()}
+    named = {name: tmp_path / "named" / f"{name}-renamed.csv" for name in descriptives.OUTPUTS}
+    assert descriptives.run(inputs, named) == named
+    assert sorted((tmp_path / "named").iterdir()) == sorted(named.values())
+    for name, path in named.items():
+        assert path.read_bytes() == written[name].read_bytes(), name
 
 
 def test_task_dependence_on_any_design(survey, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from tlsurvey import ingest
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import PUBLIC_EXAMPLE_SALT, get_salt, scrub
 from tlsurvey.io import read_table
+from tlsurvey.layout import INGEST_FILES, WAVE_FILES, by_wave, wave_files
 
 PUBLIC = {
     "public_example_salt": True,
@@ -321,6 +323,32 @@ def test_other_exclusion_rules_on_ingested_waves_equal_a_fresh_ingest(
     assert len(again["excluded"]) == len(fresh["excluded"]) > 0
     for path in (tmp_path / "fresh").iterdir():
         assert path.read_bytes() == (tmp_path / "again" / path.name).read_bytes(), path.name
+
+
+def test_steps_read_and_write_exactly_the_named_files(export, instrument, root, tmp_path):
+    """Given {name: path} (a rule's declared inputs and outputs), ingest reads and writes exactly
+    those files, with the bytes of the directory layout."""
+    inst, variant = root / "config/instrument.yaml", {"duplicates": "keep_last"}
+    waves, named = flagged_exports(export, instrument), {}
+    for w in waves:
+        result = ingest.ingest_wave(w["file"], w["label"], inst, PUBLIC)
+        named[w["label"]] = {name: tmp_path / "named" / f"{w['label']}-{name}{Path(file).suffix}"
+                             for name, file in WAVE_FILES.items()}
+        assert result.write(named[w["label"]]) == named[w["label"]]
+        assert set(result.write(tmp_path / "dirs" / w["label"]).values()) == {
+            tmp_path / "dirs" / w["label"] / file for file in WAVE_FILES.values()}
+    assert sorted((tmp_path / "named").iterdir()) == sorted(
+        path for files in named.values() for path in files.values())
+    outputs = {name: tmp_path / "out" / f"all-{name}{Path(file).suffix}"
+               for name, file in INGEST_FILES.items()}
+    ingest.reapply(named, variant, outputs)
+    assert sorted((tmp_path / "out").iterdir()) == sorted(outputs.values())
+    labels = [w["label"] for w in waves]
+    inputs = by_wave(wave_files(labels, tmp_path / "dirs"), labels)  # a rule's named inputs
+    assert inputs["w2"]["screening"] == str(tmp_path / "dirs/w2/screening.parquet")
+    ingest.reapply(inputs, variant, tmp_path / "dir")
+    for name, path in outputs.items():
+        assert path.read_bytes() == (tmp_path / "dir" / INGEST_FILES[name]).read_bytes(), name
 
 
 def test_wave_roundtrip_through_files_is_identical(export, instrument, root, tmp_path):

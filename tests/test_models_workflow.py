@@ -1,6 +1,7 @@
 """The models workflow step, its tables, LaTeX output and the ``tlsurvey fit`` command."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ import yaml
 
 from tlsurvey.cli import main
 from tlsurvey.latex import paper_tables
-from tlsurvey.models.workflow import OUTPUTS, run
+from tlsurvey.models.workflow import CAPTIONS, OUTPUTS, run, run_task, run_waves
 from tlsurvey.study import Study
 
 
@@ -44,11 +45,10 @@ def test_run_writes_every_table(survey, study, tmp_path, root, caplog):
     with caplog.at_level("INFO", logger="tlsurvey.models"):
         written = run(ratings, choices, study, root / "config" / "outcomes.csv", tmp_path, config)
     assert "dropped 2 of 120 rows" in caplog.text
-    files = {f for step in OUTPUTS.values() for f in step}
-    assert {p.name for p in written.values()} == files
-    for file, tex in (item for step in OUTPUTS.values() for item in step.items()):
-        assert (tmp_path / file).stat().st_size > 0
-        assert (tmp_path / file).with_suffix(".tex").exists() == tex
+    files = {f for step in OUTPUTS.values() for f in step.values()}
+    assert {p.name for p in written.values()} == files == {p.name for p in tmp_path.iterdir()}
+    assert all(path.stat().st_size > 0 for path in written.values())
+    assert {p.stem for p in tmp_path.glob("*.tex")} == set(CAPTIONS)
     fits = pd.read_csv(tmp_path / "fit_stats.csv").set_index("model")
     assert list(fits.index) == [s["name"] for s in config["specs"]]
     assert fits["converged"].all() and fits["error"].isna().all()
@@ -64,6 +64,23 @@ def test_run_writes_every_table(survey, study, tmp_path, root, caplog):
     run(ratings, choices, study, root / "config" / "outcomes.csv", again, config)
     for file in files:  # deterministic
         assert (again / file).read_bytes() == (tmp_path / file).read_bytes(), file
+
+
+def test_steps_write_exactly_the_named_outputs(survey, study, tmp_path):
+    """Given {output name: path} (a rule's named outputs), a step writes those files and no
+    other, with the bytes it writes into a directory under its own file names."""
+    ratings, choices = survey
+    named = {name: tmp_path / "named" / f"{name}-renamed{Path(file).suffix}"
+             for step in ("task", "waves") for name, file in OUTPUTS[step].items()}
+    written = {**run_task(choices, study, named, {"seed": 3}), **run_waves(ratings, choices, named)}
+    assert written == named
+    assert sorted((tmp_path / "named").iterdir()) == sorted(named.values())
+    in_dir = {**run_task(choices, study, tmp_path / "dir", {"seed": 3}),
+              **run_waves(ratings, choices, tmp_path / "dir")}
+    assert {name: path.name for name, path in in_dir.items()} == {
+        **OUTPUTS["task"], **OUTPUTS["waves"]}
+    for name, path in named.items():
+        assert path.read_bytes() == in_dir[name].read_bytes(), name
 
 
 def test_failed_spec_is_reported_not_raised(survey, study, tmp_path, root):

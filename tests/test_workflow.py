@@ -130,8 +130,24 @@ def test_report_zip_captions_every_table_and_figure(workflow_run):
     names = zipfile.ZipFile(report).namelist()
     outputs = [p.name for stage in ("ingest", "descriptives", "models", "coding", "figures")
                for p in (workflow_run / "results" / stage).glob("*")
-               if p.suffix in {".csv", ".png"}]
+               if p.suffix in {".csv", ".png", ".tex"}]
     assert outputs and all(any(n.endswith("/" + name) for n in names) for name in outputs)
+
+
+def test_every_file_in_results_is_a_declared_output(workflow_run):
+    """Rules write only their declared outputs: the files under results/ are the outputs of the
+    workflow's jobs (``snakemake --summary``; a directory output holds its files), but for the
+    embedding cache (a params directory, kept across runs) and ``snakemake --report``'s zip."""
+    summary = snakemake(workflow_run, "--summary").stdout
+    declared = {line.split("\t")[0] for line in summary.splitlines()
+                if line.startswith("results/")}
+    assert "results/multiverse/data/none/study.json" in declared
+    written = {p.relative_to(workflow_run).as_posix() for p in (workflow_run / "results").rglob(
+        "*") if p.is_file()} - {"results/report.zip"}
+    undeclared = {f for f in written if f not in declared
+                  and not any(f.startswith(f"{d}/") for d in declared)}
+    assert {f.split("/")[1] for f in undeclared} <= {"cache"}
+    assert {f for f in declared if not (workflow_run / f).exists()} == set()
 
 
 def test_rerun_has_nothing_to_do(workflow_run):

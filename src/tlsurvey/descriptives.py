@@ -14,9 +14,14 @@ from scipy import stats
 from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
 from tlsurvey.io import read_table, write_table
+from tlsurvey.layout import INGEST_FILES, named_paths
 from tlsurvey.study import Study
 
 POOLED = "all"
+# The ingest tables read and the tables written ({name: file name}).
+INPUTS = {name: INGEST_FILES[name] for name in ("ratings", "responses", "choices", "factors")}
+OUTPUTS = {name: f"{name}.csv"
+           for name in ("likert", "rating_summary", "demographics", "choices", "factors")}
 
 
 def by_wave(df: pd.DataFrame) -> pd.DataFrame:
@@ -126,20 +131,34 @@ def factor_importance(factors: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().sort_values(["wave", "factor"], ignore_index=True)
 
 
-def run(ingest_dir, out_dir, study=None) -> dict[str, Path]:
-    """Compute every descriptive table from ``ingest_dir`` and write them to ``out_dir``;
-    ``study`` (a Study or the path of ``study.json``, default ``ingest_dir/study.json``)
-    names the multi-select variables."""
-    ingest_dir, out_dir = Path(ingest_dir), Path(out_dir)
+def run(ingest, out, study=None) -> dict[str, Path]:
+    """Compute every descriptive table from the ingest tables and write them.
+
+    Parameters
+    ----------
+    ingest : mapping or path
+        {name: path} of the tables :data:`INPUTS` (a rule's named inputs, ``study`` too when
+        ``study`` is not given), or the ingest directory holding them.
+    out : mapping or path
+        {name: path} of the tables :data:`OUTPUTS`, or a directory for those files.
+    study : Study or path, optional
+        Names the multi-select variables (default: ingest's ``study``).
+
+    Returns
+    -------
+    dict
+        Table name -> path written.
+    """
+    inputs, paths = named_paths(ingest, INPUTS), named_paths(out, OUTPUTS)
     if not isinstance(study, Study):
-        study = Study.load(study or ingest_dir / "study.json")
-    ratings = read_table(ingest_dir / "ratings.parquet")
+        study = Study.load(study or named_paths(ingest, {"study": INGEST_FILES["study"]})["study"])
+    ratings = read_table(inputs["ratings"])
     multiple = study.multiple_choice
     tables = {
         "likert": likert_counts(ratings),
         "rating_summary": rating_summary(ratings),
-        "demographics": demographics(read_table(ingest_dir / "responses.parquet"), multiple),
-        "choices": choice_counts(read_table(ingest_dir / "choices.parquet")),
-        "factors": factor_importance(read_table(ingest_dir / "factors.parquet")),
+        "demographics": demographics(read_table(inputs["responses"]), multiple),
+        "choices": choice_counts(read_table(inputs["choices"])),
+        "factors": factor_importance(read_table(inputs["factors"])),
     }
-    return {name: write_table(t, out_dir / f"{name}.csv") for name, t in tables.items()}
+    return {name: write_table(t, paths[name]) for name, t in tables.items()}

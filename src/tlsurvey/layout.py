@@ -1,10 +1,12 @@
-"""What the workflow needs while Snakemake parses it: table names, one wave's input files and
-the salt fingerprint. Standard library only, so that ``snakemake -n`` imports no pandas."""
+"""What the workflow needs while Snakemake parses it: table and file names, one wave's input
+files and the salt fingerprint. Standard library only, so that ``snakemake -n`` imports no
+pandas."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from tlsurvey.errors import InputError
@@ -13,6 +15,37 @@ TABLES = ("responses", "ratings", "choices", "factors", "texts")
 STUDY_FILE = "study.json"  # the study description beside the tables
 # Public salt for the simulated example only (privacy.public_example_salt: true).
 PUBLIC_EXAMPLE_SALT = "tlsurvey-public-example-salt-v1"
+# File names in a directory of one ingested wave and of the combined waves.
+WAVE_FILES = {**{name: f"{name}.parquet" for name in (*TABLES, "screening")}, "study": STUDY_FILE}
+INGEST_FILES = {**{name: f"{name}.parquet" for name in TABLES}, "flow": "flow.csv",
+                "excluded": "excluded.csv", "study": STUDY_FILE}
+
+
+def named_paths(paths, names: Mapping[str, str]) -> dict[str, Path]:
+    """{name: path} of a step's files: ``paths`` maps each name of ``names`` to its path (a
+    workflow rule's named inputs or outputs), or is a directory holding the file names
+    ``names`` (the command line's ``--out DIR``)."""
+    if isinstance(paths, Mapping):
+        return {name: Path(paths[name]) for name in names}
+    return {name: Path(paths) / file for name, file in names.items()}
+
+
+def wave_key(wave: str, name: str) -> str:
+    """Name of wave ``wave``'s file ``name`` among the inputs of a step reading every wave."""
+    return f"{wave}/{name}"
+
+
+def wave_files(waves, root) -> dict[str, str]:
+    """Named inputs of a step reading every ingested wave: :func:`wave_key` -> file of
+    :data:`WAVE_FILES` in ``root/<wave>/``."""
+    return {wave_key(wave, name): f"{root}/{wave}/{file}"
+            for wave in waves for name, file in WAVE_FILES.items()}
+
+
+def by_wave(inputs, waves) -> dict[str, dict[str, str]]:
+    """{wave: {name: path}} from named inputs built by :func:`wave_files` (a mapping)."""
+    return {wave: {name: str(inputs[wave_key(wave, name)]) for name in WAVE_FILES}
+            for wave in waves}
 
 
 def syntax_file(path) -> Path | None:

@@ -4,12 +4,15 @@ Adding a wave reruns only that wave's ingest_wave plus ingest_combine (cross-wav
 are resolved there). Intermediate per-wave tables are already de-identified.
 """
 
-from tlsurvey.layout import STUDY_FILE
+from tlsurvey.layout import STUDY_FILE, WAVE_FILES
 from tlsurvey.layout import TABLES as INGEST_TABLES
+from tlsurvey.layout import wave_files as ingest_wave_files
 from tlsurvey.layout import wave_inputs as ingest_wave_inputs
 from tlsurvey.study import Study
 
-INGEST_WAVE_FILES = [f"{name}.parquet" for name in [*INGEST_TABLES, "screening"]] + [STUDY_FILE]
+INGEST_WAVES_DIR = "results/ingest/waves"
+# Every wave's tables, named "<wave>/<table>" (tlsurvey.layout.by_wave reads them back by wave).
+INGEST_WAVE_TABLES = ingest_wave_files(WAVES, INGEST_WAVES_DIR)
 # The study described by the waves' instrument maps (checked here, at parse time); the rules
 # downstream read the same description from results/ingest/study.json.
 STUDY = Study.from_instrument_files(list(dict.fromkeys(wave_cfg(wave)["instrument"] for wave in WAVES)))
@@ -19,8 +22,7 @@ rule ingest_wave:
     input:
         unpack(lambda wc: ingest_wave_inputs(wave_cfg(wc.wave))),
     output:
-        **{name.split(".")[0]: f"results/ingest/waves/{{wave}}/{name}"
-           for name in INGEST_WAVE_FILES},
+        **{name: f"{INGEST_WAVES_DIR}/{{wave}}/{file}" for name, file in WAVE_FILES.items()},
     params:
         code=CODE["ingest"],
         format=lambda wc: wave_cfg(wc.wave).get("format"),
@@ -37,7 +39,7 @@ rule ingest_wave:
 
 rule ingest_combine:
     input:
-        expand("results/ingest/waves/{wave}/{name}", wave=WAVES, name=INGEST_WAVE_FILES),
+        **INGEST_WAVE_TABLES,
     output:
         **{name: f"results/ingest/{name}.parquet" for name in INGEST_TABLES},
         flow=reported("results/ingest/flow.csv", "Data and exclusions"),

@@ -20,13 +20,13 @@ rule models_fit:
         study=STUDY_JSON,
     output:
         coefficients=reported(f"{MODELS_DIR}/coefficients.csv", "Models"),
-        coefficients_tex=f"{MODELS_DIR}/coefficients.tex",
+        coefficients_tex=reported(f"{MODELS_DIR}/coefficients.tex", "Models"),
         random_effects=reported(f"{MODELS_DIR}/random_effects.csv", "Models"),
-        random_effects_tex=f"{MODELS_DIR}/random_effects.tex",
+        random_effects_tex=reported(f"{MODELS_DIR}/random_effects.tex", "Models"),
         fit_stats=reported(f"{MODELS_DIR}/fit_stats.csv", "Models"),
-        fit_stats_tex=f"{MODELS_DIR}/fit_stats.tex",
+        fit_stats_tex=reported(f"{MODELS_DIR}/fit_stats.tex", "Models"),
         lrt=reported(f"{MODELS_DIR}/lrt.csv", "Models"),
-        lrt_tex=f"{MODELS_DIR}/lrt.tex",
+        lrt_tex=reported(f"{MODELS_DIR}/lrt.tex", "Models"),
     params:
         code=CODE["models"],
         models=config_section("models"),
@@ -43,12 +43,12 @@ rule models_alignment:
         ratings="results/ingest/ratings.parquet",
         study=STUDY_JSON,
     output:
-        rmcorr=reported(f"{MODELS_DIR}/alignment_rmcorr.csv", "Models"),
-        rmcorr_tex=f"{MODELS_DIR}/alignment_rmcorr.tex",
-        participants=reported(f"{MODELS_DIR}/alignment_participants.csv", "Models"),
-        misalignment=reported(f"{MODELS_DIR}/alignment_misalignment.csv", "Models"),
-        summary=reported(f"{MODELS_DIR}/alignment_summary.csv", "Models"),
-        summary_tex=f"{MODELS_DIR}/alignment_summary.tex",
+        alignment_rmcorr=reported(f"{MODELS_DIR}/alignment_rmcorr.csv", "Models"),
+        alignment_rmcorr_tex=reported(f"{MODELS_DIR}/alignment_rmcorr.tex", "Models"),
+        alignment_participants=reported(f"{MODELS_DIR}/alignment_participants.csv", "Models"),
+        alignment_misalignment=reported(f"{MODELS_DIR}/alignment_misalignment.csv", "Models"),
+        alignment_summary=reported(f"{MODELS_DIR}/alignment_summary.csv", "Models"),
+        alignment_summary_tex=reported(f"{MODELS_DIR}/alignment_summary.tex", "Models"),
     params:
         code=CODE["models"],
         models=config_section("models"),
@@ -66,7 +66,7 @@ rule models_task:
         study=STUDY_JSON,
     output:
         task_dependence=reported(f"{MODELS_DIR}/task_dependence.csv", "Models"),
-        task_dependence_tex=f"{MODELS_DIR}/task_dependence.tex",
+        task_dependence_tex=reported(f"{MODELS_DIR}/task_dependence.tex", "Models"),
         task_choices=reported(f"{MODELS_DIR}/task_choices.csv", "Models"),
     params:
         code=CODE["models"],
@@ -85,9 +85,13 @@ rule models_outcome:
         study=STUDY_JSON,
         **OUTCOMES,
     output:
-        participants=reported(f"{MODELS_DIR}/intuition_outcome.csv", "Models"),
-        summary=reported(f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"),
-        summary_tex=f"{MODELS_DIR}/intuition_outcome_summary.tex",
+        intuition_outcome=reported(f"{MODELS_DIR}/intuition_outcome.csv", "Models"),
+        intuition_outcome_summary=reported(
+            f"{MODELS_DIR}/intuition_outcome_summary.csv", "Models"
+        ),
+        intuition_outcome_summary_tex=reported(
+            f"{MODELS_DIR}/intuition_outcome_summary.tex", "Models"
+        ),
     params:
         code=CODE["models"],
         models=config_section("models"),
@@ -104,10 +108,10 @@ rule models_waves:
         ratings="results/ingest/ratings.parquet",
         choices="results/ingest/choices.parquet",
     output:
-        ratings=reported(f"{MODELS_DIR}/waves_ratings.csv", "Waves"),
-        ratings_tex=f"{MODELS_DIR}/waves_ratings.tex",
-        choices=reported(f"{MODELS_DIR}/waves_choices.csv", "Waves"),
-        choices_tex=f"{MODELS_DIR}/waves_choices.tex",
+        waves_ratings=reported(f"{MODELS_DIR}/waves_ratings.csv", "Waves"),
+        waves_ratings_tex=reported(f"{MODELS_DIR}/waves_ratings.tex", "Waves"),
+        waves_choices=reported(f"{MODELS_DIR}/waves_choices.csv", "Waves"),
+        waves_choices_tex=reported(f"{MODELS_DIR}/waves_choices.tex", "Waves"),
     params:
         code=CODE["models"],
         models=config_section("models"),

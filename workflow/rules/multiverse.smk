@@ -25,11 +25,12 @@ wildcard_constraints:
 
 rule multiverse_data:
     input:
-        rules.ingest_combine.input,
+        **INGEST_WAVE_TABLES,
     output:
         **{name: f"{MV_DIR}/data/{{variant}}/{name}.parquet" for name in INGEST_TABLES},
         flow=f"{MV_DIR}/data/{{variant}}/flow.csv",
         excluded=f"{MV_DIR}/data/{{variant}}/excluded.csv",
+        study=f"{MV_DIR}/data/{{variant}}/{STUDY_FILE}",
     params:
         code=CODE["ingest"],
         waves=WAVES,

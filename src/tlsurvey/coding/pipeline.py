@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +25,7 @@ from tlsurvey.coding.topics import (
 from tlsurvey.config import load_yaml
 from tlsurvey.errors import InputError
 from tlsurvey.io import read_table, write_bytes, write_table, write_text, xml_text
+from tlsurvey.layout import named_paths as output_paths  # {output name: path} of a step
 from tlsurvey.provenance import embedding_provenance, package_versions
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,6 @@ RELIABILITY_OUTPUTS = {"reliability": "reliability.csv", "auto_vs_human": "auto_
                        "disagreements": "disagreements.csv"}
 CODES_OUTPUTS = {"codes": "codes.parquet", "summary": "summary.csv",
                  "provenance": "provenance.json", "topic_codes": "topic_codes.csv"}
-
-
-def output_paths(out, names: Mapping[str, str]) -> dict[str, Path]:
-    """{output name: path} of a step: ``out`` maps each name of ``names`` to its path (a
-    workflow rule's named outputs), or is a directory holding the file names ``names``."""
-    if isinstance(out, Mapping):
-        return {name: Path(out[name]) for name in names}
-    return {name: Path(out) / file for name, file in names.items()}
 
 
 def participant_mapper(privacy: dict | None):

@@ -6,7 +6,7 @@ Public API
   the responses passing the per-response checks, plus a ``screening`` table of every response);
 - :func:`combine` resolves duplicates within and across waves and returns the final tables,
   ``flow`` and ``excluded``;
-- :func:`run` does both and writes ``results/ingest``-style outputs;
+- :func:`run` does both and writes ``results/ingest``-style outputs (:func:`write_outputs`);
 - :func:`participant_id` is the salted participant hash.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from tlsurvey.ingest.exclusions import settings as exclusion_settings
 from tlsurvey.ingest.mapping import Problems, check_instrument, map_export
 from tlsurvey.ingest.readers import FORMATS, RawExport, detect_format, read_export
 from tlsurvey.io import read_table, write_table
-from tlsurvey.layout import STUDY_FILE, TABLES, wave_inputs
+from tlsurvey.layout import INGEST_FILES, STUDY_FILE, TABLES, WAVE_FILES, named_paths, wave_inputs
 from tlsurvey.study import Study
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "combine",
     "rescreen",
     "reapply",
+    "read_waves",
     "run",
     "write_outputs",
     "participant_id",
@@ -111,22 +113,33 @@ class WaveResult:
     screening: pd.DataFrame
     study: Study
 
-    def write(self, out_dir) -> list[Path]:
-        """Write ``<out_dir>/<table>.parquet`` for each table, ``screening.parquet`` and the
-        wave's ``study.json``."""
-        out_dir = Path(out_dir)
+    def write(self, out) -> dict[str, Path]:
+        """Write each table, ``screening`` and the wave's ``study`` to ``out``: {name: path}
+        (the names of :data:`~tlsurvey.layout.WAVE_FILES`) or a directory for those files.
+        Returns {name: path written}."""
+        paths = named_paths(out, WAVE_FILES)
         frames = {**self.tables, "screening": self.screening}
-        paths = [write_table(frame, out_dir / f"{name}.parquet") for name, frame in frames.items()]
-        return [*paths, self.study.save(out_dir / STUDY_FILE)]
+        written = {name: write_table(frame, paths[name]) for name, frame in frames.items()}
+        return {**written, "study": self.study.save(paths["study"])}
 
     @classmethod
-    def read(cls, wave_dir) -> WaveResult:
-        """Read a WaveResult written by :meth:`write`."""
-        wave_dir = Path(wave_dir)
-        keys = read_table(wave_dir / "screening.parquet")
-        tables = {name: read_table(wave_dir / f"{name}.parquet") for name in TABLES}
-        wave = str(keys["wave"].iloc[0]) if len(keys) else wave_dir.name
-        return cls(wave, tables, keys, Study.load(wave_dir / STUDY_FILE))
+    def read(cls, files, wave: str | None = None) -> WaveResult:
+        """Read a WaveResult written by :meth:`write` (``files`` as its ``out``); ``wave`` is its
+        label (default: the screening table's, else the directory's name)."""
+        paths = named_paths(files, WAVE_FILES)
+        keys = read_table(paths["screening"])
+        tables = {name: read_table(paths[name]) for name in TABLES}
+        if wave is None:
+            wave = str(keys["wave"].iloc[0]) if len(keys) else paths["screening"].parent.name
+        return cls(wave, tables, keys, Study.load(paths["study"]))
+
+
+def read_waves(waves) -> list[WaveResult]:
+    """The ingested waves, in order: {wave: {name: path}} (:func:`tlsurvey.layout.by_wave`) or
+    a list of :meth:`WaveResult.write` directories."""
+    if isinstance(waves, Mapping):
+        return [WaveResult.read(files, wave) for wave, files in waves.items()]
+    return [WaveResult.read(wave_dir) for wave_dir in waves]
 
 
 def _settings(privacy, exclusions):
@@ -331,24 +344,25 @@ def rescreen(result: WaveResult, exclusions: dict | None) -> WaveResult:
     return WaveResult(result.wave, result.tables, screening, result.study)
 
 
-def reapply(wave_dirs, exclusions: dict | None, out_dir) -> dict[str, pd.DataFrame]:
-    """Combine ingested waves (:meth:`WaveResult.write` directories, in wave order) under other
-    exclusion rules and write ``results/ingest``-style outputs into ``out_dir``: the same tables
-    :func:`run` writes from the exports with those rules."""
+def reapply(waves, exclusions: dict | None, out) -> dict[str, pd.DataFrame]:
+    """Combine ingested waves (see :func:`read_waves`, in wave order) under other exclusion
+    rules and write them to ``out`` (see :func:`write_outputs`): the same tables :func:`run`
+    writes from the exports with those rules."""
     exclusions = exclusion_settings(exclusions)
-    results = [rescreen(WaveResult.read(d), exclusions) for d in wave_dirs]
+    results = [rescreen(result, exclusions) for result in read_waves(waves)]
     tables = combine(results, exclusions["duplicates"], exclusions["cross_wave_identity"])
-    write_outputs(tables, out_dir)
+    write_outputs(tables, out)
     return tables
 
 
-def write_outputs(tables: dict, out_dir) -> list[Path]:
-    """Write the tidy tables as parquet, ``flow.csv``/``excluded.csv`` and ``study.json``
-    into ``out_dir``."""
-    out_dir = Path(out_dir)
-    paths = [write_table(tables[name], out_dir / f"{name}.parquet") for name in TABLES]
-    paths += [write_table(tables[name], out_dir / f"{name}.csv") for name in ("flow", "excluded")]
-    return [*paths, tables["study"].save(out_dir / STUDY_FILE)]
+def write_outputs(tables: dict, out) -> dict[str, Path]:
+    """Write the tidy tables (parquet), ``flow`` and ``excluded`` (csv) and ``study`` (json) to
+    ``out``: {name: path} (the names of :data:`~tlsurvey.layout.INGEST_FILES`) or a directory
+    for those files. Returns {name: path written}."""
+    paths = named_paths(out, INGEST_FILES)
+    written = {name: write_table(tables[name], paths[name]) for name in INGEST_FILES
+               if name != "study"}
+    return {**written, "study": tables["study"].save(paths["study"])}
 
 
 def run(
@@ -356,9 +370,10 @@ def run(
     instrument_path,
     privacy: dict | None = None,
     exclusions: dict | None = None,
-    out_dir="results/ingest",
+    out="results/ingest",
 ) -> dict[str, pd.DataFrame]:
-    """Ingest every wave ({label, file, format?, instrument?}), combine and write ``out_dir``."""
+    """Ingest every wave ({label, file, format?, instrument?}), combine and write ``out`` (see
+    :func:`write_outputs`)."""
     _, exclusions = _settings(privacy, exclusions)
     results = [
         ingest_wave(
@@ -372,7 +387,7 @@ def run(
         for w in waves
     ]
     tables = combine(results, exclusions["duplicates"], exclusions["cross_wave_identity"])
-    write_outputs(tables, out_dir)
+    write_outputs(tables, out)
     return tables
 
 

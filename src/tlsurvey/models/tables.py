@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tlsurvey import latex
-from tlsurvey.io import write_table, write_text
 from tlsurvey.models.clmm import CLMMResult
 from tlsurvey.models.stats import holm
 
@@ -121,13 +118,3 @@ def to_json(result, model: str = "") -> dict:
         "test": str(table["test"].iloc[0]) if len(table) else "",
     }
 
-
-def write_outputs(df: pd.DataFrame, path, caption: str | None = None) -> list[Path]:
-    """Write ``df`` as CSV at ``path`` and as paper-ready booktabs LaTeX beside it (``.tex``,
-    :func:`tlsurvey.latex.paper_tables`)."""
-    path = Path(path)
-    tex = path.with_suffix(".tex")
-    caption = caption or path.stem.replace("_", " ")
-    write_table(df, path)
-    write_text(latex.paper_tables(path.stem, df, caption=caption), tex)
-    return [path, tex]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlsurvey.io import read_table, write_table
+from tlsurvey import latex
+from tlsurvey.io import read_table, write_table, write_text
+from tlsurvey.layout import named_paths
 from tlsurvey.models import alignment, outcome, tables, task, waves
 from tlsurvey.models.specs import model_lrt, model_specs
 from tlsurvey.models.stats import skipped, wide_ratings
@@ -15,26 +17,16 @@ from tlsurvey.study import Study
 
 log = logging.getLogger("tlsurvey.models")
 
-# step -> {file: also write booktabs .tex}
-OUTPUTS = {
-    "fits": {
-        "coefficients.csv": True,
-        "random_effects.csv": True,
-        "fit_stats.csv": True,
-        "lrt.csv": True,
-    },
-    "alignment": {
-        "alignment_rmcorr.csv": True,
-        "alignment_participants.csv": False,
-        "alignment_misalignment.csv": False,
-        "alignment_summary.csv": True,
-    },
-    "task": {"task_dependence.csv": True, "task_choices.csv": False},
-    "outcome": {"intuition_outcome.csv": False, "intuition_outcome_summary.csv": True},
-    "waves": {"waves_ratings.csv": True, "waves_choices.csv": True},
+# step -> the tables it writes
+STEP_TABLES = {
+    "fits": ("coefficients", "random_effects", "fit_stats", "lrt"),
+    "alignment": ("alignment_rmcorr", "alignment_participants", "alignment_misalignment",
+                  "alignment_summary"),
+    "task": ("task_dependence", "task_choices"),
+    "outcome": ("intuition_outcome", "intuition_outcome_summary"),
+    "waves": ("waves_ratings", "waves_choices"),
 }
-
-
+# The tables also written as booktabs LaTeX (output ``<table>_tex``), with their captions.
 CAPTIONS = {
     "coefficients": "Mixed-model fixed effects and thresholds (linear: Satterthwaite t; ordinal: "
     "Wald z; 95% CI, Holm within model)",
@@ -47,6 +39,12 @@ CAPTIONS = {
     "intuition_outcome_summary": "Expected performance vs benchmark macro-AUC (Kendall tau-b)",
     "waves_ratings": "Ratings of each later wave vs the first wave (Mann-Whitney U, Holm)",
     "waves_choices": "Chosen source by wave (chi-square, permutation p, Cramer's V)",
+}
+# step -> {output name: file name}: ``<table>`` is ``<table>.csv``, ``<table>_tex`` its LaTeX.
+OUTPUTS = {
+    step: {**{name: f"{name}.csv" for name in names},
+           **{f"{name}_tex": f"{name}.tex" for name in names if name in CAPTIONS}}
+    for step, names in STEP_TABLES.items()
 }
 
 
@@ -122,16 +120,17 @@ def _load(table, reader=read_table) -> pd.DataFrame:
     return table if isinstance(table, pd.DataFrame) else reader(table)
 
 
-def _write(step: str, tables_: dict, outdir) -> dict[str, Path]:
-    written = {}
-    for file, tex in OUTPUTS[step].items():
-        name, path = file.removesuffix(".csv"), Path(outdir) / file
-        if tex:
-            tables.write_outputs(tables_[name], path, caption=CAPTIONS.get(name))
-        else:
-            write_table(tables_[name], path)
-        written[name] = path
-    return written
+def _write(step: str, tables_: dict, outputs) -> dict[str, Path]:
+    """Write a step's tables to ``outputs``: {output name: path} (the names of
+    ``OUTPUTS[step]``: a rule's named outputs) or a directory for those files. Returns
+    {output name: path}."""
+    paths = named_paths(outputs, OUTPUTS[step])
+    for name in STEP_TABLES[step]:
+        write_table(tables_[name], paths[name])
+        if name in CAPTIONS:
+            write_text(latex.paper_tables(name, tables_[name], caption=CAPTIONS[name]),
+                       paths[f"{name}_tex"])
+    return paths
 
 
 def _study(study) -> Study:
@@ -144,7 +143,7 @@ def _wide(ratings, study: Study) -> pd.DataFrame:
     return wide
 
 
-def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
+def run_fits(ratings, study, outputs, config: dict | None = None) -> dict[str, Path]:
     """Fit the model specs (:func:`model_specs`) to the wide ratings: coefficients,
     random_effects, fit_stats (a ``note`` row when there is no spec to fit); and the
     likelihood-ratio tests (:func:`model_lrt`, lrt)."""
@@ -156,10 +155,10 @@ def run_fits(ratings, study, outdir, config: dict | None = None) -> dict[str, Pa
         log.info(reason)
         out = {name: skipped(["model"], reason) for name in ("coefficients", "random_effects",
                                                               "fit_stats", "lrt")}
-        return _write("fits", out, outdir)
+        return _write("fits", out, outputs)
     wide = _wide(ratings, study)
     out = {**fit_specs(wide, specs), "lrt": likelihood_ratios(wide, model_lrt(config, study))}
-    return _write("fits", out, outdir)
+    return _write("fits", out, outputs)
 
 
 def _no_outcome(study: Study) -> str | None:
@@ -171,14 +170,14 @@ def _no_outcome(study: Study) -> str | None:
     return None
 
 
-def run_alignment(ratings, study, outdir, config: dict | None = None) -> dict[str, Path]:
+def run_alignment(ratings, study, outputs, config: dict | None = None) -> dict[str, Path]:
     """rmcorr table, per participant Spearman, misalignment and their bootstrap summary."""
     config, study = config or {}, _study(study)
     reason = _no_outcome(study)
     if reason:
         log.info("alignment skipped: %s", reason)
-        return _write("alignment", {n.removesuffix(".csv"): skipped([], reason)
-                                    for n in OUTPUTS["alignment"]}, outdir)
+        return _write("alignment", {n: skipped([], reason)
+                                    for n in STEP_TABLES["alignment"]}, outputs)
     wide, dims, target = _wide(ratings, study), study.similarity_dimensions, study.outcome
     out = {
         "alignment_rmcorr": alignment.rm_corr_table(wide, dims, target),
@@ -193,10 +192,10 @@ def run_alignment(ratings, study, outdir, config: dict | None = None) -> dict[st
         n_boot=int(config.get("bootstrap", 2000)),
         seed=int(config.get("seed", 42)),
     )
-    return _write("alignment", out, outdir)
+    return _write("alignment", out, outputs)
 
 
-def run_task(choices, study, outdir, config: dict | None = None) -> dict[str, Path]:
+def run_task(choices, study, outputs, config: dict | None = None) -> dict[str, Path]:
     """Task dependence tests (listed sources only) and the paired choice counts (every option,
     the other option included)."""
     choices, study = _load(choices), _study(study)
@@ -205,10 +204,10 @@ def run_task(choices, study, outdir, config: dict | None = None) -> dict[str, Pa
                                                 seed=int((config or {}).get("seed", 42))),
         "task_choices": task.choice_pairs(choices, study.case_study_ids),
     }
-    return _write("task", out, outdir)
+    return _write("task", out, outputs)
 
 
-def run_outcome(ratings, study, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
+def run_outcome(ratings, study, outcomes, outputs, config: dict | None = None) -> dict[str, Path]:
     """Kendall's tau of expected performance vs the benchmark outcome, with exact p-values;
     ``outcomes`` None (no benchmark file) or a study without an outcome dimension writes
     tables that state the reason."""
@@ -217,7 +216,7 @@ def run_outcome(ratings, study, outcomes, outdir, config: dict | None = None) ->
     if reason:
         log.info("intuition vs outcome skipped: %s", reason)
         return _write("outcome", {"intuition_outcome": skipped([], reason),
-                                  "intuition_outcome_summary": skipped([], reason)}, outdir)
+                                  "intuition_outcome_summary": skipped([], reason)}, outputs)
     per, summary = outcome.intuition_outcome(
         _wide(ratings, study),
         _load(outcomes, outcome.read_outcomes),
@@ -226,11 +225,11 @@ def run_outcome(ratings, study, outcomes, outdir, config: dict | None = None) ->
         outcome=study.outcome,
     )
     return _write(
-        "outcome", {"intuition_outcome": per, "intuition_outcome_summary": summary}, outdir
+        "outcome", {"intuition_outcome": per, "intuition_outcome_summary": summary}, outputs
     )
 
 
-def run_waves(ratings, choices, outdir, config: dict | None = None) -> dict[str, Path]:
+def run_waves(ratings, choices, outputs, config: dict | None = None) -> dict[str, Path]:
     """Wave comparison of ratings and choices (empty tables with a single wave)."""
     ratings, choices = _load(ratings), _load(choices)
     if ratings["wave"].nunique() < 2:
@@ -239,10 +238,10 @@ def run_waves(ratings, choices, outdir, config: dict | None = None) -> dict[str,
         "waves_ratings": waves.rating_shift(ratings),
         "waves_choices": waves.choice_shift(choices, seed=int((config or {}).get("seed", 42))),
     }
-    return _write("waves", out, outdir)
+    return _write("waves", out, outputs)
 
 
-def run(ratings, choices, study, outcomes, outdir, config: dict | None = None) -> dict[str, Path]:
+def run(ratings, choices, study, outcomes, outputs, config: dict | None = None) -> dict[str, Path]:
     """Run the whole models stage (see docs/outputs/models.md for the tables).
 
     Parameters
@@ -252,21 +251,22 @@ def run(ratings, choices, study, outcomes, outdir, config: dict | None = None) -
     study : Study or path of ``study.json``
     outcomes : path or pandas.DataFrame or None
         Benchmark macro-AUC per source and case study (``config/outcomes.csv``; None: none).
-    outdir : path
-        Output directory (``results/models``).
+    outputs : mapping or path
+        {output name: path} of every step's :data:`OUTPUTS` (rules' named outputs), or the
+        output directory (``results/models``).
     config : dict
         ``config["models"]``: seed, bootstrap, specs, lrt.
 
     Returns
     -------
     dict
-        Table name -> path written.
+        Output name (``<table>``, ``<table>_tex``) -> path written.
     """
     ratings, study = _load(ratings), _study(study)
     return {
-        **run_fits(ratings, study, outdir, config),
-        **run_alignment(ratings, study, outdir, config),
-        **run_task(choices, study, outdir, config),
-        **run_outcome(ratings, study, outcomes, outdir, config),
-        **run_waves(ratings, choices, outdir, config),
+        **run_fits(ratings, study, outputs, config),
+        **run_alignment(ratings, study, outputs, config),
+        **run_task(choices, study, outputs, config),
+        **run_outcome(ratings, study, outcomes, outputs, config),
+        **run_waves(ratings, choices, outputs, config),
     }
