@@ -12,13 +12,13 @@ from tlsurvey.provenance import code_digest
 WAVES = [wave["label"] for wave in config["waves"]]
 # Digest of each stage's library code, passed to its rules as a param (new code reruns them).
 CODE = {
-    "ingest": code_digest("ingest", "coding/language.py"),
-    "descriptives": code_digest("descriptives.py", "ingest/mapping.py"),
-    "coding": code_digest("coding", "provenance.py"),
-    "models": code_digest("models", "latex.py"),
+    "ingest": code_digest("ingest", "coding/language.py", "layout.py"),
+    "descriptives": code_digest("descriptives.py", "ingest/mapping.py", "layout.py"),
+    "coding": code_digest("coding", "provenance.py", "layout.py"),
+    "models": code_digest("models", "latex.py", "layout.py"),
     "figures": code_digest("figures", "descriptives.py", "ingest/mapping.py"),
     "report": code_digest("report", "templates", "provenance.py", "latex.py"),
-    "multiverse": code_digest("multiverse", "models", "study.py"),
+    "multiverse": code_digest("multiverse", "models", "study.py", "layout.py"),
 }
 # The benchmark outcomes file as named inputs ({} when config has none).
 OUTCOMES = {"outcomes": config["outcomes"]} if config.get("outcomes") else {}
