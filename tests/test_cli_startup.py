@@ -56,3 +56,12 @@ def test_models_workflow_imports_pingouin_only_for_the_wave_tests():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_report_imports_no_plotting_library():
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    probe = ("import sys, tlsurvey.report, tlsurvey.report.findings, tlsurvey.figures; "
+             "print(sorted({'matplotlib', 'seaborn'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "[]"
