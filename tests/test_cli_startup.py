@@ -40,3 +40,28 @@ def test_ordinal_fit_imports_only_what_it_uses():
     assert code == 0
     assert "pandas" in modules and "scipy.optimize" in modules
     assert not modules & {"matplotlib", "torch", "statsmodels", "pingouin", "scipy.stats"}
+
+
+def test_gaussian_fit_needs_no_scipy_stats():
+    data = ROOT / "tests" / "data" / "reference" / "wine.csv"
+    code, modules = imported("fit", "response ~ temp + contact + (1 | judge)", "--data",
+                             str(data), "--family", "gaussian", "--json")
+    assert code == 0 and "scipy.sparse" in modules
+    assert not modules & {"matplotlib", "torch", "statsmodels", "pingouin", "scipy.stats"}
+
+
+def test_models_workflow_imports_pingouin_only_for_the_wave_tests():
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    probe = "import sys, tlsurvey.models.workflow; print('pingouin' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_report_imports_no_plotting_library():
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    probe = ("import sys, tlsurvey.report, tlsurvey.report.findings, tlsurvey.figures; "
+             "print(sorted({'matplotlib', 'seaborn'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "[]"

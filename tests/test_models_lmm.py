@@ -227,3 +227,19 @@ def test_coefficients_table_carries_satterthwaite_df(fits):
     stats = tables.fit_stats(fit, "m")
     close(stats["reml_criterion"], REFERENCE["nine_clusters"]["reml"]["reml_criterion"], 0, 1e-6)
     assert tables.to_json(fit)["test"] == "Satterthwaite t"
+
+
+def test_t_and_f_tails_equal_scipy_stats_exactly():
+    from scipy import stats
+
+    from tlsurvey.models.satterthwaite import f_sf, t_ppf, t_sf
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0, 5, 500), [0.0, -0.0, np.inf, -np.inf, np.nan, 40.0]])
+    df = np.concatenate([rng.gamma(1, 50, 500), [1e9, np.inf, np.nan, 0.0, -1.0, 0.5]])
+    np.testing.assert_array_equal(t_sf(x, df), stats.t.sf(x, df))
+    np.testing.assert_array_equal(t_ppf(0.975, df), stats.t.ppf(0.975, df))
+    dfn = rng.integers(1, 6, len(x))
+    mine = [f_sf(v, n, d) for v, n, d in zip(np.abs(x), dfn, df, strict=True)]
+    np.testing.assert_array_equal(mine, stats.f.sf(np.abs(x), dfn, df))
+    assert f_sf(-1.0, 2, 10.0) == 1.0 and f_sf(0.0, 3, np.inf) == 1.0

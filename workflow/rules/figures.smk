@@ -6,6 +6,10 @@ per figure): one rule figures_<group> per stage whose outputs a figure waits for
 so the figures of ingested data are drawn while coding and models still run. Each figure is
 built by tlsurvey.figures.make from its own named inputs; a group redraws all its figures when
 one of its inputs changes (a second or two each).
+
+A figure group is the longest single job between its inputs and the report, so it starts as soon
+as its inputs are there, before the remaining models and specifications (priority below the
+coding chain's).
 """
 
 FIG_INGEST = "results/ingest"
@@ -89,6 +93,7 @@ for fig_group, fig_names in FIGURE_GROUPS.items():
             code=CODE["figures"],
             figures={name: sorted([*FIGURE_SPECS[name][1], "study"]) for name in fig_names},
             formats=list(FIGURE_FORMATS),
+        priority: 40
         log:
             f"logs/figures/{fig_group}.log",
         conda:

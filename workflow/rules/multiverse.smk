@@ -68,6 +68,7 @@ rule multiverse_curve:
         summary=reported(f"{MV_DIR}/summary.csv", "Multiverse"),
     params:
         code=CODE["multiverse"],
+    priority: 40  # a second's work that releases the figure group waiting for it
     log:
         "logs/multiverse/curve.log",
     conda:

@@ -8,6 +8,7 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 
 from tlsurvey.figures import theme
+from tlsurvey.figures.common import transition_table
 from tlsurvey.figures.data import present, t_interval
 
 SKIPPED = "(skipped)"
@@ -52,18 +53,6 @@ def choices(choices: pd.DataFrame, study=None):
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles, [label(s) for s in sources], loc="upper left", bbox_to_anchor=(1, 1))
     return fig
-
-
-def transition_table(choices: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
-    """Participants by source chosen for case study ``first`` (rows) and ``second`` (columns),
-    over participants who answered both."""
-    wide = (choices.dropna(subset=["source"]).astype({"source": str})
-            .pivot_table(index=["wave", "participant"], columns="case_study", values="source",
-                         aggfunc="first"))
-    if first not in wide or second not in wide:
-        return pd.DataFrame()
-    both = wide[[first, second]].dropna()
-    return pd.crosstab(both[first], both[second])
 
 
 def _band(ax, x0, x1, bottom0, top0, bottom1, top1, color, gid):

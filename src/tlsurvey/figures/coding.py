@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from tlsurvey.figures import theme
+from tlsurvey.figures.common import families
 from tlsurvey.figures.data import pick, present
 
 KEYS = ["participant", "wave", "case_study"]
@@ -24,17 +25,6 @@ def code_labels(codebook: Mapping | None, codes) -> dict[str, str]:
 def code_order(codes: pd.DataFrame, codebook: Mapping | None) -> list[str]:
     """Codebook order of the codes present (unknown codes last, by frequency)."""
     return present(codes["code"], list((codebook or {}).get("codes", {})))
-
-
-def families(codebook: Mapping | None) -> tuple[dict[str, str], dict[str, str]]:
-    """(code -> family id, family id -> family label) from the codebook's groups; a code with no
-    group is its own family."""
-    book = (codebook or {}).get("codes", {})
-    labels = dict((codebook or {}).get("groups", {}))
-    of = {c: spec.get("group") or c for c, spec in book.items()}
-    for family in of.values():
-        labels.setdefault(family, theme.readable(family))
-    return of, labels
 
 
 def grouped_barh(ax, table: pd.DataFrame, colors: Mapping[str, str], prefix: str,

@@ -11,6 +11,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey.figures import theme
+from tlsurvey.figures.common import benchmark_note
 from tlsurvey.figures.data import mean_ci, pick, present, t_interval
 from tlsurvey.models.stats import wide_ratings
 from tlsurvey.report.text import stat
@@ -225,23 +226,6 @@ def rho_distribution(participants: pd.DataFrame, study=None, summary: pd.DataFra
         ax.set_xlabel("")
         ax.set_ylabel("Spearman rho (similarity vs outcome)")
     return fig
-
-
-def benchmark_note(outcomes: pd.DataFrame, case: str, sources=None) -> str:
-    """Whether the benchmark's differences between ``sources`` (all when None) in ``case`` are
-    significant: needs ``ci_low``/``ci_high`` columns; overlapping intervals are read as not
-    significant."""
-    part = outcomes[outcomes["case_study"] == case]
-    if sources is not None:
-        part = part[part["source"].isin(list(sources))]
-    if not {"ci_low", "ci_high"} <= set(part.columns) or part[["ci_low", "ci_high"]].isna().any(
-            axis=None):
-        return "benchmark CIs not given: significance of its differences unknown"
-    lows, highs = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
-    overlap = all(lows[i] <= highs[j] and lows[j] <= highs[i]
-                  for i in range(len(part)) for j in range(i + 1, len(part)))
-    return ("benchmark 95% CIs all overlap: differences not significant" if overlap
-            else "some benchmark 95% CIs do not overlap")
 
 
 def intuition_outcome(ratings: pd.DataFrame, outcomes: pd.DataFrame | None, study=None,

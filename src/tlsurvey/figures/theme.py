@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from tlsurvey.figures.common import DPI, labeller, readable, similarity_label  # noqa: E402, F401
 from tlsurvey.io import write_bytes  # noqa: E402
 from tlsurvey.study import OTHER_COLOR, PALETTE  # noqa: E402
 
@@ -33,7 +34,6 @@ NEUTRAL = "#D9D9D9"
 
 SINGLE = 3.5  # inches, one journal column
 DOUBLE = 7.0  # inches, two columns
-DPI = 300
 SALT = "tlsurvey"
 
 RC = {
@@ -62,26 +62,6 @@ def apply() -> None:
     """Install the theme: seaborn's ticks style and paper context, then the project's sizes."""
     sns.set_theme(context="paper", style="ticks", palette=list(PALETTE), rc=RC)
     plt.rcParams.update(RC)
-
-
-def readable(value) -> str:
-    """An id made readable when nothing gives its label: ``ml_years`` -> ``Ml years``."""
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def labeller(study=None):
-    """``study.label`` with ids it does not know made readable (identity of known labels)."""
-    def label(value) -> str:
-        shown = study.label(value) if study is not None else str(value)
-        return readable(shown) if shown == str(value) else shown
-    return label
-
-
-def similarity_label(shown: str) -> str:
-    """A similarity dimension's label as a quantity: ``Visual`` -> ``Visual similarity``; a
-    label that already says so (``Visual similarity``) is kept."""
-    return shown if "similar" in shown.lower() else f"{shown} similarity"
 
 
 def colors(study, ids) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # the t and F tails as scipy.stats computes them, without its import
 
 EIGEN_TOL = 1e-8  # lmerTest: Hessian eigenvalues below this are dropped
 STEPS = 4  # Richardson levels (numDeriv: r = 4, halving the step)
@@ -101,6 +101,26 @@ def _df(contrast, vcov, jac, A) -> float:
     return float(2 * var**2 / denom) if denom > 0 else np.nan
 
 
+def t_sf(x, df):
+    """Upper tail of Student's t (``scipy.stats.t.sf``): NaN where ``df`` is not positive."""
+    x, df = np.broadcast_arrays(np.asarray(x, float), np.asarray(df, float))
+    return np.where(df > 0, special.stdtr(np.where(df > 0, df, 1.0), -x), np.nan)
+
+
+def t_ppf(q, df):
+    """Quantile of Student's t (``scipy.stats.t.ppf``) at ``0 < q < 1``: NaN where ``df`` is not
+    positive."""
+    df = np.asarray(df, float)
+    return np.where(df > 0, special.stdtrit(np.where(df > 0, df, 1.0), q), np.nan)
+
+
+def f_sf(x: float, dfn: float, dfd: float) -> float:
+    """Upper tail of the F distribution (``scipy.stats.f.sf``): NaN unless both df are positive."""
+    if not (dfn > 0 and dfd > 0):
+        return np.nan
+    return 1.0 if x <= 0 else float(special.fdtrc(dfn, dfd, x))
+
+
 def t_table(est: pd.Series, se: pd.Series, df: pd.Series) -> pd.DataFrame:
     """t statistics, two-sided p-values and 95% intervals on Satterthwaite df."""
     t = est / se
@@ -113,9 +133,9 @@ def t_table(est: pd.Series, se: pd.Series, df: pd.Series) -> pd.DataFrame:
             "se": se.values,
             "statistic": t.values,
             "df": df.values,
-            "p": 2 * stats.t.sf(np.abs(t.values), df.values),
-            "ci_low": (est - stats.t.ppf(0.975, df) * se).values,
-            "ci_high": (est + stats.t.ppf(0.975, df) * se).values,
+            "p": 2 * t_sf(np.abs(t.values), df.values),
+            "ci_low": (est - t_ppf(0.975, df.values) * se).values,
+            "ci_high": (est + t_ppf(0.975, df.values) * se).values,
             "test": "Satterthwaite t",
         }
     )
@@ -145,7 +165,7 @@ def f_test(result, L: np.ndarray) -> tuple[int, float, float, float]:
     F = float(np.sum((PtL @ beta) ** 2 / d) / len(d))
     nu = np.array([_df(row, vcov, result.jacobian, result.varpar_vcov) for row in PtL])
     ddf = _ddf(nu)
-    return len(d), ddf, F, float(stats.f.sf(F, len(d), ddf))
+    return len(d), ddf, F, float(f_sf(F, len(d), ddf))
 
 
 def _zapsmall(a: np.ndarray, digits: int = 7) -> np.ndarray:

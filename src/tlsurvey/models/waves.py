@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pingouin
 from scipy import stats
 
 from tlsurvey.models.stats import holm, log, mc_pvalue
@@ -64,6 +63,8 @@ def rating_shift(ratings: pd.DataFrame) -> pd.DataFrame:
             if len(later) and len(first):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", FutureWarning)
+                    import pingouin  # here: the other models rules need not import it (~1 s)
+
                     res = pingouin.mwu(later, first, alternative="two-sided").iloc[0]
                 row |= {"U": res["U_val"], "p": res["p_val"], "rank_biserial": res["RBC"],
                         "cles": res["CLES"]}

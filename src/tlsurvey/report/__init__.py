@@ -24,7 +24,7 @@ import yaml
 
 from tlsurvey import __version__, provenance
 from tlsurvey.config import file_sha256, load_yaml, redact_private
-from tlsurvey.figures.theme import DPI  # noqa: E402  (of the embedded PNGs)
+from tlsurvey.figures.common import DPI  # of the embedded PNGs
 from tlsurvey.io import read_table, write_text
 from tlsurvey.report import sections
 from tlsurvey.study import Study
@@ -255,7 +255,7 @@ def build_bundle(inputs: Mapping[str, str | Path], out_dir, figures: Mapping[str
         The bundle directory.
     """
     from tlsurvey import latex
-    from tlsurvey.figures.theme import labeller
+    from tlsurvey.figures.common import labeller
     from tlsurvey.io import write_bytes
 
     out_dir = Path(out_dir)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from tlsurvey.figures.coding import families
+from tlsurvey.figures.common import families
 from tlsurvey.models.stats import wilson_ci
 
 HUMAN = "human"

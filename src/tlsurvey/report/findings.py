@@ -59,7 +59,7 @@ def task_dependence(inp, label) -> dict:
         dof = "NA" if text.missing(b["dof"]) else int(b["dof"])
         sentence += (f"; Bowker's test of symmetry χ²({dof}) = {text.num(b['statistic'])}, "
                      f"exact {text.pval(p)}")
-    from tlsurvey.figures.choices import transition_table  # figures import the report's text
+    from tlsurvey.figures.common import transition_table
 
     choices = inp.table("choices")
     cases = list(study.case_study_ids) if study is not None else []
@@ -252,7 +252,7 @@ def intuition_outcome(inp, label) -> dict:
     value = (text.stat("mean Kendall tau-b", row["mean_tau"], row["ci_low"], row["ci_high"])
              + f", one-sided {text.pval(p)}, positive in {text.share(row['share_positive'])} of "
              + units)
-    from tlsurvey.figures.relations import benchmark_note
+    from tlsurvey.figures.common import benchmark_note
 
     outcomes = inp.table("outcomes")
     notes = []

@@ -8,8 +8,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from tlsurvey import descriptives, latex
-from tlsurvey.figures.coding import families
-from tlsurvey.figures.theme import labeller, similarity_label
+from tlsurvey.figures.common import families, labeller, similarity_label
 from tlsurvey.report import coded, findings, text
 from tlsurvey.report.flow import flow_svg, steps
 
