@@ -172,3 +172,11 @@ def _training_answers(sentences, sample):
     ids = sentences["text_id"].to_numpy()
     return [len(set(ids[train]) & sample)
             for train, _ in GroupKFold(3).split(ids, groups=groups)]
+
+
+def test_schema_defaults_are_the_coders(root):
+    import yaml
+
+    schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())
+    semantic_schema = schema["properties"]["coding"]["properties"]["semantic"]["properties"]
+    assert {k: v["default"] for k, v in semantic_schema.items()} == semantic.DEFAULTS
