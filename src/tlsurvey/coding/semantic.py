@@ -104,7 +104,7 @@ def human_labels(sentences: pd.DataFrame, sheets: pd.DataFrame, codes: list[str]
     answers = (wide.groupby(level="text_id").mean() >= 0.5).astype(int)
     text_ids = sentences["text_id"].to_numpy()
     labels = np.full((len(sentences), len(codes)), np.nan)
-    labels[np.isin(text_ids, answers.index)] = 0
+    labels[sentences["text_id"].isin(answers.index).to_numpy()] = 0  # pandas hashes; np.isin on objects is n x m
     positive = answers.reindex(text_ids).to_numpy() == 1
     labels[positive] = 1
     spans = sheets[(sheets["value"] == 1)].dropna(subset=["start", "end"])
@@ -159,7 +159,7 @@ def training_sentences(text_ids, groups, coded, cap: int, seed: int) -> np.ndarr
     log.info("semantic: the classifiers learn from %d of %d human-coded answers (%d of %d "
              "participants; max_training_answers %d)", per_group[drawn].sum(), len(answers),
              len(drawn), len(per_group), cap)
-    return coded & np.isin(groups, drawn)
+    return coded & pd.Series(groups).isin(drawn).to_numpy()
 
 
 class _Fold:
