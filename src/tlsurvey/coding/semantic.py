@@ -104,7 +104,7 @@ def human_labels(sentences: pd.DataFrame, sheets: pd.DataFrame, codes: list[str]
     answers = (wide.groupby(level="text_id").mean() >= 0.5).astype(int)
     text_ids = sentences["text_id"].to_numpy()
     labels = np.full((len(sentences), len(codes)), np.nan)
-    labels[sentences["text_id"].isin(answers.index).to_numpy()] = 0  # pandas hashes; np.isin on objects is n x m
+    labels[sentences["text_id"].isin(answers.index).to_numpy()] = 0  # hashed (np.isin: n x m)
     positive = answers.reindex(text_ids).to_numpy() == 1
     labels[positive] = 1
     spans = sheets[(sheets["value"] == 1)].dropna(subset=["start", "end"])
@@ -171,9 +171,10 @@ class _Fold:
 
         self.settings, self.train_ids = settings, text_ids[train]
         self.answers = answers.loc[np.unique(self.train_ids)]
-        x, self.test = features[train], features[test]
-        folds = GroupKFold(min(settings["inner_folds"], len(self.answers)))
-        self.inner = [(a, b, x[a], x[b]) for a, b in folds.split(x, groups=self.train_ids)]
+        x, self.test, self.inner = features[train], features[test], []
+        if len(self.answers) >= 2:  # fewer: too few positives for any code (see scores)
+            folds = GroupKFold(min(settings["inner_folds"], len(self.answers)))
+            self.inner = [(a, b, x[a], x[b]) for a, b in folds.split(x, groups=self.train_ids)]
 
     def scores(self, y, j):
         """Test scores for code ``j`` (training labels ``y``) and their threshold: the inner
@@ -236,7 +237,8 @@ def code_texts(texts: pd.DataFrame, codebook: dict, encode: Callable[[list[str]]
         Human coder sheets (text_id, coder, code, value, start, end); without them (or with
         too few codes) prototype similarity and the configured threshold decide.
     settings : dict, optional
-        Overrides of :data:`DEFAULTS` (threshold, folds, inner_folds, min_positive, C, seed).
+        Overrides of :data:`DEFAULTS` (threshold, folds, inner_folds, min_positive, C, seed,
+        max_training_answers).
 
     Returns
     -------
