@@ -143,8 +143,10 @@ def test_classifiers_learn_from_the_capped_sample_only(coded_study, caplog):
                                  {**settings, "max_training_answers": 80})
     pd.testing.assert_frame_equal(at_cap, full)  # 80 coded answers: unchanged
     with caplog.at_level(logging.INFO, logger="tlsurvey.coding.semantic"):
+        caplog.clear()  # the lines of this run only
         capped = semantic.code_texts(texts, CODEBOOK, encoder, sheets,
                                      {**settings, "max_training_answers": 41})
+    messages = [r.getMessage() for r in caplog.records]
     sentences = semantic.sentence_table(texts.sort_values("text_id"))
     mask = semantic.training_sentences(
         sentences["text_id"].to_numpy(), sentences["group"].to_numpy(),
@@ -155,7 +157,6 @@ def test_classifiers_learn_from_the_capped_sample_only(coded_study, caplog):
     only = semantic.code_texts(texts, CODEBOOK, encoder, sheets[sheets["text_id"].isin(sample)],
                                settings)
     pd.testing.assert_frame_equal(capped, only)
-    messages = [r.getMessage() for r in caplog.records]
     assert "semantic: the classifiers learn from 40 of 80 human-coded answers (20 of 40 " \
            "participants; max_training_answers 41)" in messages
     folds = [m for m in messages if m.startswith("semantic: fold ")]
