@@ -13,6 +13,12 @@ predictions) and the fold's scores (the mean of the inner models), so scores and
 one calibration. Codes with fewer than ``min_positive`` human-coded answers in a fold fall back
 to prototype similarity with the configured threshold. The evidence of a code is the sentence
 that scored highest; every (answer, code) score is kept.
+
+The classifiers learn from at most ``max_training_answers`` human-coded answers: when the sheets
+code more, whole participants are drawn in a seeded random order until the next would exceed
+the cap (the other coded answers are still scored, like uncoded ones). Each fold's training
+features and inner splits are computed once and shared by the codes, so the work is linear in
+sentences and bounded in training answers.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 DEFAULTS = {"threshold": 0.5, "folds": 5, "inner_folds": 4, "min_positive": 3, "C": 3.0,
-            "seed": 42}
+            "seed": 42, "max_training_answers": 2000}
 SCORE_COLUMNS = ["text_id", "code", "score", "threshold", "coded", "start", "end", "evidence",
                  "method"]
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
@@ -96,19 +102,21 @@ def human_labels(sentences: pd.DataFrame, sheets: pd.DataFrame, codes: list[str]
     wide = sheets.pivot_table(index=["text_id", "coder"], columns="code", values="value",
                               aggfunc="max").reindex(columns=codes).fillna(0)
     answers = (wide.groupby(level="text_id").mean() >= 0.5).astype(int)
-    labels = np.full((len(sentences), len(codes)), np.nan)
     text_ids = sentences["text_id"].to_numpy()
-    starts, ends = sentences["start"].to_numpy(), sentences["end"].to_numpy()
-    labels[np.isin(text_ids, answers.index)] = 0
+    labels = np.full((len(sentences), len(codes)), np.nan)
+    labels[sentences["text_id"].isin(answers.index).to_numpy()] = 0  # hashed (np.isin: n x m)
+    positive = answers.reindex(text_ids).to_numpy() == 1
+    labels[positive] = 1
     spans = sheets[(sheets["value"] == 1)].dropna(subset=["start", "end"])
-    for j, code in enumerate(codes):
-        positive = np.isin(text_ids, answers.index[answers[code] == 1])
-        mine = {k: g[["start", "end"]].to_numpy(dtype=float)
-                for k, g in spans[spans["code"] == code].groupby("text_id")}
-        for i in np.flatnonzero(positive):
-            theirs = mine.get(text_ids[i])
-            labels[i, j] = 1.0 if theirs is None else float(
-                ((theirs[:, 0] < ends[i]) & (theirs[:, 1] > starts[i])).any())
+    if len(spans):  # where coders gave spans of a code, only the sentences they overlap carry it
+        row, j = np.nonzero(positive)
+        column = {code: j for j, code in enumerate(codes)}
+        pairs = pd.DataFrame({"row": row, "j": j, "text_id": text_ids[row]}).merge(
+            spans.assign(j=spans["code"].map(column)), on=["text_id", "j"])
+        starts, ends = (sentences[c].to_numpy()[pairs["row"]] for c in ("start", "end"))
+        pairs["hit"] = (pairs["start"].to_numpy() < ends) & (pairs["end"].to_numpy() > starts)
+        hit = pairs.groupby(["row", "j"])["hit"].any()
+        labels[hit.index.get_level_values("row"), hit.index.get_level_values("j")] = hit
     return answers, labels
 
 
@@ -137,28 +145,56 @@ def _logistic(features, labels, C: float, seed: int):
                               random_state=seed).fit(features, labels)
 
 
-def _fold_scores(features, labels, answers, text_ids, train, test, j, settings):
-    """Scores of sentences ``test`` for code ``j`` and their threshold, from an inner
-    cross-validation on sentences ``train``: the inner models' mean prediction, and the threshold
-    that maximises F1 of their out-of-fold predictions on the training answers (None, None when
-    the training answers hold too few positives)."""
-    from sklearn.model_selection import GroupKFold
+def training_sentences(text_ids, groups, coded, cap: int, seed: int) -> np.ndarray:
+    """Mask of the sentences the classifiers learn from: the ``coded`` ones, or when they come
+    from more than ``cap`` answers, those of whole groups (participants) drawn in a random order
+    (``seed``) while the answers drawn stay within ``cap``."""
+    answers = pd.DataFrame({"text_id": text_ids[coded], "group": groups[coded]}) \
+        .drop_duplicates("text_id")
+    if len(answers) <= cap:
+        return coded
+    per_group = answers.groupby("group").size()
+    order = np.random.default_rng(seed).permutation(len(per_group))
+    drawn = per_group.index[order[np.cumsum(per_group.to_numpy()[order]) <= cap]]
+    log.info("semantic: the classifiers learn from %d of %d human-coded answers (%d of %d "
+             "participants; max_training_answers %d)", per_group[drawn].sum(), len(answers),
+             len(drawn), len(per_group), cap)
+    return coded & pd.Series(groups).isin(drawn).to_numpy()
 
-    y = labels[train, j]
-    positives = answers.loc[np.unique(text_ids[train]), answers.columns[j]]
-    if positives.sum() < settings["min_positive"] or positives.sum() == len(positives):
-        return None, None
-    inner, predicted = np.zeros(len(train)), np.zeros(len(test))
-    folds = GroupKFold(min(settings["inner_folds"], positives.size))
-    for a, b in folds.split(train, groups=text_ids[train]):
-        if len(np.unique(y[a])) < 2:
+
+class _Fold:
+    """One outer fold: its training sentences' features, answers and inner splits (the same
+    for every code), and its test sentences' features."""
+
+    def __init__(self, features, answers, text_ids, train, test, settings):
+        from sklearn.model_selection import GroupKFold
+
+        self.settings, self.train_ids = settings, text_ids[train]
+        self.answers = answers.loc[np.unique(self.train_ids)]
+        x, self.test, self.inner = features[train], features[test], []
+        if len(self.answers) >= 2:  # fewer: too few positives for any code (see scores)
+            folds = GroupKFold(min(settings["inner_folds"], len(self.answers)))
+            self.inner = [(a, b, x[a], x[b]) for a, b in folds.split(x, groups=self.train_ids)]
+
+    def scores(self, y, j):
+        """Test scores for code ``j`` (training labels ``y``) and their threshold: the inner
+        models' mean prediction, and the threshold that maximises F1 of their out-of-fold
+        predictions on the training answers (None, None when the training answers hold too few
+        positives)."""
+        positives = self.answers.iloc[:, j]
+        if positives.sum() < self.settings["min_positive"] or positives.sum() == len(positives):
             return None, None
-        model = _logistic(features[train][a], y[a], settings["C"], settings["seed"])
-        inner[b] = model.predict_proba(features[train][b])[:, 1]
-        predicted += model.predict_proba(features[test])[:, 1] / folds.get_n_splits()
-    per_answer = _answer_max(inner[:, None], text_ids[train])[0]
-    threshold = best_threshold(per_answer.to_numpy(), positives.loc[per_answer.index].to_numpy())
-    return predicted, threshold
+        inner, predicted = np.zeros(len(y)), np.zeros(len(self.test))
+        for a, b, x_a, x_b in self.inner:
+            if len(np.unique(y[a])) < 2:
+                return None, None
+            model = _logistic(x_a, y[a], self.settings["C"], self.settings["seed"])
+            inner[b] = model.predict_proba(x_b)[:, 1]
+            predicted += model.predict_proba(self.test)[:, 1] / len(self.inner)
+        per_answer = _answer_max(inner[:, None], self.train_ids)[0]
+        threshold = best_threshold(per_answer.to_numpy(),
+                                   positives.loc[per_answer.index].to_numpy())
+        return predicted, threshold
 
 
 def cross_validated(features, labels, answers, sentences, settings, similarity):
@@ -168,20 +204,24 @@ def cross_validated(features, labels, answers, sentences, settings, similarity):
     n, k = labels.shape
     scores, thresholds = similarity.copy(), np.full((n, k), settings["threshold"])
     method = np.full((n, k), "prototype", dtype=object)
-    coded = ~np.isnan(labels[:, 0])
     text_ids, groups = sentences["text_id"].to_numpy(), sentences["group"].to_numpy()
+    coded = training_sentences(text_ids, groups, ~np.isnan(labels[:, 0]),
+                               settings["max_training_answers"], settings["seed"])
     n_groups = len(np.unique(groups[coded]))
     if n_groups < 2:
         return scores, thresholds, method
     folds = GroupKFold(min(settings["folds"], n_groups))
-    for train, test in folds.split(np.arange(n), groups=groups):
+    for f, (train, test) in enumerate(folds.split(np.arange(n), groups=groups), start=1):
         train = train[coded[train]]
+        fold = _Fold(features, answers, text_ids, train, test, settings)
         for j in range(k):
-            got, threshold = _fold_scores(features, labels, answers, text_ids, train, test, j,
-                                          settings)
+            got, threshold = fold.scores(labels[train, j], j)
             if got is not None and threshold is not None:
                 scores[test, j], thresholds[test, j] = got, threshold
                 method[test, j] = "classifier-cv"
+        log.info("semantic: fold %d/%d done (%d training answers): %d codes, %d by classifier",
+                 f, folds.get_n_splits(), len(fold.answers), k,
+                 int((method[test] == "classifier-cv").any(axis=0).sum()))
     return scores, thresholds, method
 
 
@@ -197,7 +237,8 @@ def code_texts(texts: pd.DataFrame, codebook: dict, encode: Callable[[list[str]]
         Human coder sheets (text_id, coder, code, value, start, end); without them (or with
         too few codes) prototype similarity and the configured threshold decide.
     settings : dict, optional
-        Overrides of :data:`DEFAULTS` (threshold, folds, inner_folds, min_positive, C, seed).
+        Overrides of :data:`DEFAULTS` (threshold, folds, inner_folds, min_positive, C, seed,
+        max_training_answers).
 
     Returns
     -------
@@ -232,17 +273,29 @@ def code_texts(texts: pd.DataFrame, codebook: dict, encode: Callable[[list[str]]
 
 
 def _answer_rows(sentences, scores, thresholds, method, codes) -> pd.DataFrame:
-    rows = []
-    for text_id, idx in sentences.groupby("text_id", sort=True).indices.items():
-        for j, code in enumerate(codes):
-            best = idx[int(np.argmax(scores[idx, j]))]
-            sentence = sentences.iloc[best]
-            score, threshold = float(scores[best, j]), float(thresholds[best, j])
-            rows.append({"text_id": text_id, "code": code, "score": round(score, 6),
-                         "threshold": round(threshold, 6), "coded": score >= threshold,
-                         "start": int(sentence["start"]), "end": int(sentence["end"]),
-                         "evidence": sentence["sentence"], "method": method[best, j]})
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    """One row per answer x code (:data:`SCORE_COLUMNS`, sorted by text_id and ``codes``) from
+    the answer's best sentence for the code (the first of equal best scores)."""
+    order = np.argsort(sentences["text_id"].to_numpy(), kind="stable")
+    ids, s = sentences["text_id"].to_numpy()[order], scores[order]
+    starts_answer = np.r_[True, ids[1:] != ids[:-1]]
+    first, answer = np.flatnonzero(starts_answer), np.cumsum(starts_answer) - 1
+    top = np.maximum.reduceat(s, first, axis=0)[answer]
+    where = np.where(s == top, np.arange(len(s))[:, None], len(s))
+    best = order[np.minimum.reduceat(where, first, axis=0)]
+    picked = {name: values[best, np.arange(len(codes))].ravel()
+              for name, values in (("score", scores), ("threshold", thresholds),
+                                   ("method", method))}
+    rows = best.ravel()
+    return pd.DataFrame({
+        "text_id": ids[first].repeat(len(codes)),
+        "code": np.tile(np.asarray(codes, dtype=object), len(first)),
+        "score": [round(x, 6) for x in picked["score"].tolist()],
+        "threshold": [round(x, 6) for x in picked["threshold"].tolist()],
+        "coded": picked["score"] >= picked["threshold"],
+        **{c: sentences[c].to_numpy()[rows] for c in ("start", "end")},
+        "evidence": sentences["sentence"].to_numpy()[rows],
+        "method": picked["method"],
+    }, columns=SCORE_COLUMNS)
 
 
 def coded_pairs(scores: pd.DataFrame) -> set:

@@ -6,7 +6,8 @@
   ``DIR/instrument.yaml``, the instrument map that reads it;
 - ``DIR/truth/W/``: ``participants.csv``, ``text_codes.csv``, ``negations.csv``,
   ``term_senses.csv``, ``pii.csv``, ``effects.json``, ``counts.json``;
-- ``DIR/coders/W_coder_a.csv`` and ``W_coder_b.csv``: simulated human coder sheets.
+- ``DIR/coders/W_coder_a.csv`` and ``W_coder_b.csv``: simulated human coder sheets (the
+  answers of at most 300 kept participants, ``survey.CODED_PARTICIPANTS``).
 
 ``tlsurvey simulate --design FILE ...`` simulates a survey of another design instead (its own
 case studies, sources, dimensions and scale lengths; see :mod:`tlsurvey.simulate.design`):

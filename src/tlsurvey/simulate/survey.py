@@ -34,6 +34,10 @@ Mess (per wave; "participants" are real people, the preview and duplicate rows c
 one preview, 1 (2 if n >= 30) unfinished, one speeder, one straight-liner, one failed attention
 check, one duplicate submission, skipped cells among kept participants (~1% of rating cells,
 at least 2, and one factor).
+
+Coders. Two simulated coders code every answer of the kept participants in a wave of at most
+``CODED_PARTICIPANTS`` of them, and those of ``CODED_PARTICIPANTS`` kept participants drawn
+with the seed in a larger wave (real studies double-code a sample).
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ FIRST = ["Alex", "Sam", "Maria", "Jonas", "Wei", "Priya", "Lars", "Amara", "Toma
          "Ines", "Omar", "Freya", "Diego", "Hana", "Mikkel", "Sofia", "Kwame", "Lena", "Ravi"]
 LAST = ["Jensen", "Garcia", "Nowak", "Chen", "Okafor", "Larsen", "Rossi", "Tanaka", "Silva",
         "Novak", "Berg", "Haddad", "Kowalski", "Moreau", "Ivanova", "Nielsen", "Patel", "Kim"]
+CODED_PARTICIPANTS = 300  # kept participants whose answers the simulated coders code
 REASONS = ["preview", "unfinished", "low_progress", "speeder", "attention_check",
            "straightlining", "duplicate"]
 
@@ -278,9 +283,16 @@ def _planted_rows(rng, plans, wave, rid, curly, texts, truth):
 
 
 def _coder_sheets(rng, wave, kept_plans):
-    """Two simulated coders: each misses ~10% of planted codes and adds ~3% (more on ambiguous
-    codes; negated mentions are wrongly coded 15% of the time; content-free answers never)."""
+    """Two simulated coders of the answers of at most ``CODED_PARTICIPANTS`` kept participants
+    (a seeded draw when there are more): each misses ~10% of planted codes and adds ~3% (more
+    on ambiguous codes; negated mentions are wrongly coded 15% of the time; content-free
+    answers never)."""
     ambiguous = {"general_similarity", "domain_similarity"}
+    people = list(dict.fromkeys(rid for rid, _ in kept_plans))
+    if len(people) > CODED_PARTICIPANTS:
+        drawn = {people[int(i)] for i in rng.choice(len(people), CODED_PARTICIPANTS,
+                                                    replace=False)}
+        kept_plans = [(rid, plan) for rid, plan in kept_plans if rid in drawn]
     sheets = {}
     for coder in ("coder_a", "coder_b"):
         rows = []
