@@ -120,6 +120,7 @@ rule coding_reliability:
         seed=CODING_CFG.get("seed", 42),
         privacy=config_section("privacy"),
         salt=SALT_FINGERPRINT,
+    priority: 50
     log:
         "logs/coding/reliability.log",
     conda:

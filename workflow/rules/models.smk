@@ -1,5 +1,8 @@
 """Models: mixed models of expected performance, alignment, task dependence, intuition vs outcome.
 
+Priority 30: after the coding chain (50) and the figure groups (40), before the multiverse
+specifications (0), whose figure waits for all of them.
+
 Every rule is a thin script over tlsurvey.models.workflow; outputs are documented in
 docs/outputs/models.md. Likert outcomes use the CLMM (family: ordinal) by default; the linear
 mixed model is the sensitivity analysis (config["models"]["specs"]).
@@ -30,6 +33,7 @@ rule models_fit:
     params:
         code=CODE["models"],
         models=config_section("models"),
+    priority: 30
     log:
         "logs/models/fit.log",
     conda:
@@ -52,6 +56,7 @@ rule models_alignment:
     params:
         code=CODE["models"],
         models=config_section("models"),
+    priority: 30
     log:
         "logs/models/alignment.log",
     conda:
@@ -71,6 +76,7 @@ rule models_task:
     params:
         code=CODE["models"],
         models=config_section("models"),
+    priority: 30
     log:
         "logs/models/task.log",
     conda:
@@ -95,6 +101,7 @@ rule models_outcome:
     params:
         code=CODE["models"],
         models=config_section("models"),
+    priority: 30
     log:
         "logs/models/outcome.log",
     conda:
@@ -115,6 +122,7 @@ rule models_waves:
     params:
         code=CODE["models"],
         models=config_section("models"),
+    priority: 30
     log:
         "logs/models/waves.log",
     conda:
