@@ -1,7 +1,7 @@
 """Models: mixed models of expected performance, alignment, task dependence, intuition vs outcome.
 
 Priority 30: after the coding chain (50) and the figure groups (40), before the multiverse
-specifications (0), whose figure waits for all of them.
+specifications (0), so that figures_models is not left to the end of the run.
 
 Every rule is a thin script over tlsurvey.models.workflow; outputs are documented in
 docs/outputs/models.md. Likert outcomes use the CLMM (family: ordinal) by default; the linear
