@@ -9,15 +9,20 @@ the workflow on the bundled example once with ``profiles/local`` and once with
 byte for byte. Then both copies run a multiverse of ``--specs`` specifications (one Slurm job
 each) and compare again. The cluster has no accounting database, so job states are polled with
 squeue, which keeps finished jobs for MinJobAge (900 s) seconds. Exits 1 on any difference.
-With ``--workdir`` the copies are kept there, and reused (Snakemake recomputes only what is out
-of date) when the check runs again. Prints, and writes to ``--out`` (json), the wall time of
-each phase, the Slurm jobs each slurm phase submitted, the tables compared and the differences.
+With ``--workdir`` the copies are kept there, and refreshed from the project and reused
+(Snakemake recomputes only what is out of date) when the check runs again. Both copies import
+the same ``tlsurvey`` package (this interpreter's, e.g. through PYTHONPATH): a change to it while
+the check runs fails the check, as the two runs may then have used different code. Prints, and
+writes to ``--out`` (json), the wall time of each phase, the Slurm jobs each slurm phase
+submitted, the tables compared and the differences.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -54,13 +59,25 @@ def multiverse_config(specs: int) -> dict:
 
 
 def copy_project(dest: Path) -> Path:
-    """``dest`` with the project files copied in (kept as they are when it already exists)."""
-    if dest.is_dir():
-        return dest
-    dest.mkdir(parents=True)
+    """``dest`` with the project files copied in (over an earlier copy, modification times kept,
+    so that Snakemake reruns only what the project's changes make out of date)."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in PROJECT:
-        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, dest / name)
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(ROOT / name, dest / name)
     return dest
+
+
+def package_digest(package: Path) -> str:
+    """sha256 of the files of a Python package (names and contents; bytecode caches left out)."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in package.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def snakemake(workdir: Path, args: list[str], env: dict) -> float:
@@ -114,7 +131,9 @@ def main(argv=None) -> int:
     scratch = Path(args.workdir or tempfile.mkdtemp(prefix="tlsurvey-slurm-")).resolve()
     cluster = scratch / "cluster"
     shutil.rmtree(cluster, ignore_errors=True)  # state of an interrupted earlier check
-    summary = {"specs": args.specs, "phases": {}, "comparisons": {}}
+    package = Path(importlib.util.find_spec("tlsurvey").submodule_search_locations[0])
+    code = package_digest(package)
+    summary = {"specs": args.specs, "package": str(package), "phases": {}, "comparisons": {}}
     started = time.perf_counter()
     out = subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "start", str(cluster)],
                          check=True, capture_output=True, text=True).stdout
@@ -139,6 +158,8 @@ def main(argv=None) -> int:
             if n != args.specs:
                 problems.append(f"{curve}: {n} specifications, expected {args.specs}")
             problems += compare(local, slurm, name, summary)
+        if package_digest(package) != code:
+            problems.append(f"{package} changed while the check ran: the runs may differ in code")
     finally:
         subprocess.run([str(ROOT / ".ci/slurm_cluster.sh"), "stop", str(cluster)], check=False)
         if not args.workdir:

@@ -45,3 +45,26 @@ def test_submitted_counts_the_controllers_accepted_batch_jobs(check, tmp_path):
         "[2026-12-02T02:55:35.100] sched: Allocate JobId=1 NodeList=n1 #CPUs=1\n"
         "[2026-12-02T02:55:36.647] _slurm_rpc_submit_batch_job: JobId=2 InitPrio=1 usec=383\n")
     assert check.submitted(tmp_path) == 2
+
+
+def test_package_digest_follows_the_code_and_not_its_bytecode(check, tmp_path):
+    (tmp_path / "pkg/__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg/mod.py").write_text("A = 1\n")
+    before = check.package_digest(tmp_path / "pkg")
+    (tmp_path / "pkg/__pycache__/mod.cpython-311.pyc").write_bytes(b"\0")
+    assert check.package_digest(tmp_path / "pkg") == before
+    (tmp_path / "pkg/mod.py").write_text("A = 2\n")
+    assert check.package_digest(tmp_path / "pkg") != before
+
+
+def test_a_kept_copy_is_refreshed_from_the_project(check, root, tmp_path):
+    copy = check.copy_project(tmp_path / "copy")
+    rules = root / "workflow/rules/multiverse.smk"
+    kept = copy / "workflow/rules/multiverse.smk"
+    kept.write_text("stale\n")
+    (copy / "results").mkdir()
+    (copy / "results/table.csv").write_text("x\n")
+    check.copy_project(copy)
+    assert kept.read_bytes() == rules.read_bytes()
+    assert kept.stat().st_mtime == rules.stat().st_mtime
+    assert (copy / "results/table.csv").read_text() == "x\n"
