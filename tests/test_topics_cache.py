@@ -128,3 +128,20 @@ def test_topic_info_representatives_bertopic_first_then_probability():
     assert info.loc[1, "code"] == "unmapped" and info.loc[1, "code_similarity"] == 0.2
     assert pd.isna(info.loc[-1, "code"]) and np.isnan(info.loc[-1, "code_similarity"])
     assert list(info.index) == [-1, 0, 1]
+
+
+def test_bertopic_imported_without_its_unused_optional_dependencies():
+    """import_bertopic loads no torch, sentence-transformers, transformers, spaCy or plotly, and
+    leaves them importable afterwards (run in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tlsurvey.coding.topics import BERTOPIC_UNUSED, import_bertopic\n"
+            "assert import_bertopic().BERTopic.__name__ == 'BERTopic'\n"
+            "print(sorted(set(BERTOPIC_UNUSED) & set(sys.modules)))\n"
+            "import plotly\n"
+            "print(plotly.__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["[]", "plotly"]

@@ -201,8 +201,40 @@ class EmbeddingCache:
         self._stamp = self._file_stamp()
 
 
+# Optional dependencies bertopic imports when installed, for back-ends, representations and
+# plots this module does not use (8 s of CPU); each import is guarded in bertopic.
+BERTOPIC_UNUSED = ("torch", "sentence_transformers", "transformers", "spacy", "plotly")
+
+
+def import_bertopic():
+    """The ``bertopic`` package, imported without its unused optional dependencies
+    (:data:`BERTOPIC_UNUSED`, unless already imported): each is marked missing in
+    ``sys.modules`` (so importing it raises ModuleNotFoundError) during the import only.
+
+    The modules bertopic needs and that look for those (scikit-learn, scipy.stats, hdbscan)
+    are imported first, unblocked. Torch is loaded later only if texts must be embedded.
+    """
+    import sys
+
+    if "bertopic" in sys.modules:
+        return sys.modules["bertopic"]
+    import hdbscan  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    blocked = [name for name in BERTOPIC_UNUSED if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))
+    try:
+        import bertopic
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return bertopic
+
+
 def _embedder(cache: EmbeddingCache):
-    from bertopic.backend import BaseEmbedder
+    BaseEmbedder = import_bertopic().backend.BaseEmbedder  # noqa: N806
 
     class CachedEmbedder(BaseEmbedder):
         def embed(self, documents, verbose=False):
@@ -259,9 +291,9 @@ def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
 
 
 def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, reduction):
-    from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
+    BERTopic = import_bertopic().BERTopic  # noqa: N806
     clusterer = _clusterer(min_topic_size, seed, n_clusters)
     model = BERTopic(embedding_model=_embedder(cache), umap_model=reduction,
                      hdbscan_model=clusterer,
