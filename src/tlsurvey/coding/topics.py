@@ -362,14 +362,14 @@ def _top_words(model, topic: int) -> list[tuple[str, float]]:
 
 def topic_centroids(topics: np.ndarray, embeddings: np.ndarray, topic_ids: list[int]) -> np.ndarray:
     """Mean embedding of each topic of ``topic_ids`` (sorted, each given to some text; rows in
-    that order), from one sort of the texts by topic."""
+    that order), from one sort of the texts by topic instead of a mask over all texts per topic
+    (each mean is taken over the same rows in the same order, so it is bit for bit the same)."""
     topics, embeddings = np.asarray(topics), np.asarray(embeddings)
     order = np.argsort(topics, kind="stable")
     order = order[np.isin(topics[order], topic_ids)]
     counts = np.bincount(np.searchsorted(topic_ids, topics[order]), minlength=len(topic_ids))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.add.reduceat(embeddings[order], starts, axis=0) / counts[:, None].astype(
-        embeddings.dtype)
+    return np.vstack([embeddings[rows].mean(axis=0)
+                      for rows in np.split(order, np.cumsum(counts)[:-1])])
 
 
 def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, cache,
