@@ -21,12 +21,13 @@ import pandas as pd
 
 from tlsurvey.coding.codebook import seed_topic_list
 from tlsurvey.coding.semantic import prototype_similarity, prototypes
-from tlsurvey.io import read_table, write_table
+from tlsurvey.errors import InputError
+from tlsurvey.io import atomic_path
 from tlsurvey.provenance import EMBEDDING_MODEL_ID, embedding_provenance
 
 log = logging.getLogger(__name__)
 Encoder = Callable[[list[str]], np.ndarray]
-BATCH = 64
+CHUNK = 1024  # texts per encoder call (the model sorts each call's texts by length)
 MAX_OUTLIERS = 0.5     # HDBSCAN results beyond these limits are replaced by k-means
 MAX_TOPIC_SHARE = 0.6
 UNMAPPED = "unmapped"
@@ -87,6 +88,11 @@ def text_key(model_id: str, text: str) -> str:
 class EmbeddingCache:
     """Embeddings of texts, persisted in ``<cache_dir>/<model slug>.parquet``.
 
+    The file has one row per text: ``model_id``, ``key`` (:func:`text_key`) and ``vector``, a
+    fixed-size list of float32 read and written as one matrix. Caches written before (``vector``
+    a variable-size list of float64) are read the same way and rewritten in this format on the
+    next save.
+
     Parameters
     ----------
     cache_dir : path
@@ -105,32 +111,64 @@ class EmbeddingCache:
         self.encoder = encoder or sentence_encoder(threads=threads)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
         self.path = Path(cache_dir) / f"{slug}.parquet"
-        self.vectors = self._stored()
+        self._stamp = self._file_stamp()
+        keys, self.matrix = self._stored()
+        self.index = {k: i for i, k in enumerate(keys)}
         self.n_encoded = 0
 
-    def _stored(self) -> dict[str, np.ndarray]:
-        """The vectors of this model in the cache file ({} when there is none)."""
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _file_stamp(self):
+        stat = self.path.stat() if self.path.exists() else None
+        return (stat.st_mtime_ns, stat.st_size) if stat else None
+
+    def _stored(self) -> tuple[list[str], np.ndarray]:
+        """Keys and vectors (one row each) of this model in the cache file."""
         if not self.path.exists():
-            return {}
-        table = read_table(self.path)
-        table = table[table["model_id"] == self.model_id]
-        return {k: np.asarray(v, dtype=np.float32)
-                for k, v in zip(table["key"], table["vector"], strict=True)}
+            return [], np.zeros((0, 0), dtype=np.float32)
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(self.path, columns=["model_id", "key", "vector"])
+        table = table.filter(pc.equal(table["model_id"], self.model_id))
+        column = table["vector"].combine_chunks()
+        lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+        if len(set(lengths.tolist())) > 1:
+            raise InputError(self.path, "vectors of different lengths (delete the file to "
+                                        "rebuild the cache)", column="vector")
+        dim = int(lengths[0]) if len(lengths) else 0
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        matrix = values.astype(np.float32, copy=False).reshape(len(table), dim)
+        return table["key"].to_pylist(), matrix
+
+    def _add(self, keys: list[str], vectors: np.ndarray) -> None:
+        """Append ``vectors`` (one row per key of ``keys``, none of them in the cache)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self.matrix = vectors.copy() if not self.index else np.vstack([self.matrix, vectors])
+        self.index.update({k: i for i, k in enumerate(keys, start=len(self.index))})
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of ``texts`` (rows in order), encoding and storing only unseen texts."""
+        """Embeddings of ``texts`` (rows in order), encoding and storing only unseen texts.
+
+        Unseen texts go to the encoder in chunks of ``CHUNK``, sorted by length so that each
+        batch of the model pads to similar lengths; a progress line is logged per chunk.
+        """
         keys = [text_key(self.model_id, t) for t in texts]
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
-                                  if k not in self.vectors))
-        for i in range(0, len(todo), BATCH):
-            batch = todo[i:i + BATCH]
-            for text, vector in zip(batch, np.asarray(self.encoder(batch)), strict=True):
-                self.vectors[text_key(self.model_id, text)] = vector.astype(np.float32)
-            self.n_encoded += len(batch)
-            log.info("embedded %d/%d new texts", min(i + BATCH, len(todo)), len(todo))
+        todo = sorted({k: t for k, t in zip(keys, texts, strict=True)
+                       if k not in self.index}.items(), key=lambda kt: len(kt[1]))
+        blocks = []
+        for i in range(0, len(todo), CHUNK):
+            blocks.append(np.asarray(self.encoder([t for _, t in todo[i:i + CHUNK]]),
+                                     dtype=np.float32))
+            log.info("embedded %d/%d new texts", min(i + CHUNK, len(todo)), len(todo))
         if todo:
+            self._add([k for k, _ in todo], np.vstack(blocks))
+            self.n_encoded += len(todo)
             self.save()
-        return np.vstack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0))
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self.matrix[[self.index[k] for k in keys]]
 
     def provenance(self) -> dict:
         """Model id and weight sha256 (known for the bundled model only)."""
@@ -139,17 +177,64 @@ class EmbeddingCache:
         return {"embedding_model": self.model_id, "embedding_sha256": None}
 
     def save(self) -> None:
-        """Write the cache file: its present vectors (another step may have added some since
-        it was read) and this cache's."""
-        self.vectors = {**self._stored(), **self.vectors}
-        keys = sorted(self.vectors)
-        table = pd.DataFrame({"model_id": self.model_id, "key": keys,
-                              "vector": [self.vectors[k].tolist() for k in keys]})
-        write_table(table, self.path)
+        """Write the cache file, sorted by key: this cache's vectors and those another step
+        added to the file since it was read."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._file_stamp() != self._stamp:
+            keys, matrix = self._stored()
+            new = [i for i, k in enumerate(keys) if k not in self.index]
+            if new:
+                self._add([keys[i] for i in new], matrix[new])
+        keys = np.array(list(self.index))
+        order = np.argsort(keys, kind="stable")
+        rows = self.matrix[np.fromiter(self.index.values(), dtype=np.int64)[order]]
+        table = pa.table({
+            "model_id": pa.array([self.model_id] * len(keys)).dictionary_encode(),
+            "key": pa.array(keys[order].tolist()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(rows.ravel()), rows.shape[1]),
+        })
+        with atomic_path(self.path) as tmp:
+            pq.write_table(table, tmp, compression={"model_id": "snappy", "key": "snappy",
+                                                    "vector": "none"})
+        self._stamp = self._file_stamp()
+
+
+# Optional dependencies bertopic imports when installed, for back-ends, representations and
+# plots this module does not use (8 s of CPU); each import is guarded in bertopic.
+BERTOPIC_UNUSED = ("torch", "sentence_transformers", "transformers", "spacy", "plotly")
+
+
+def import_bertopic():
+    """The ``bertopic`` package, imported without its unused optional dependencies
+    (:data:`BERTOPIC_UNUSED`, unless already imported): each is marked missing in
+    ``sys.modules`` (so importing it raises ModuleNotFoundError) during the import only.
+
+    The modules bertopic needs and that look for those (scikit-learn, scipy.stats, hdbscan)
+    are imported first, unblocked. Torch is loaded later only if texts must be embedded.
+    """
+    import sys
+
+    if "bertopic" in sys.modules:
+        return sys.modules["bertopic"]
+    import hdbscan  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    blocked = [name for name in BERTOPIC_UNUSED if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))
+    try:
+        import bertopic
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return bertopic
 
 
 def _embedder(cache: EmbeddingCache):
-    from bertopic.backend import BaseEmbedder
+    BaseEmbedder = import_bertopic().backend.BaseEmbedder  # noqa: N806
 
     class CachedEmbedder(BaseEmbedder):
         def embed(self, documents, verbose=False):
@@ -206,9 +291,9 @@ def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
 
 
 def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, reduction):
-    from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
+    BERTopic = import_bertopic().BERTopic  # noqa: N806
     clusterer = _clusterer(min_topic_size, seed, n_clusters)
     model = BERTopic(embedding_model=_embedder(cache), umap_model=reduction,
                      hdbscan_model=clusterer,
@@ -275,6 +360,18 @@ def _top_words(model, topic: int) -> list[tuple[str, float]]:
     return [(w, float(s)) for w, s in (words or []) if w]
 
 
+def topic_centroids(topics: np.ndarray, embeddings: np.ndarray, topic_ids: list[int]) -> np.ndarray:
+    """Mean embedding of each topic of ``topic_ids`` (sorted, each given to some text; rows in
+    that order), from one sort of the texts by topic instead of a mask over all texts per topic
+    (each mean is taken over the same rows in the same order, so it is bit for bit the same)."""
+    topics, embeddings = np.asarray(topics), np.asarray(embeddings)
+    order = np.argsort(topics, kind="stable")
+    order = order[np.isin(topics[order], topic_ids)]
+    counts = np.bincount(np.searchsorted(topic_ids, topics[order]), minlength=len(topic_ids))
+    return np.vstack([embeddings[rows].mean(axis=0)
+                      for rows in np.split(order, np.cumsum(counts)[:-1])])
+
+
 def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, cache,
                   threshold: float) -> dict:
     """{topic: (code or ``unmapped``, best code, similarity)}: the code whose prototypes the
@@ -284,7 +381,7 @@ def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, ca
     topic_ids = sorted(set(int(t) for t in topics) - {-1})
     if not topic_ids:
         return {}
-    centroids = np.vstack([np.asarray(embeddings)[topics == t].mean(axis=0) for t in topic_ids])
+    centroids = topic_centroids(topics, embeddings, topic_ids)
     sims = prototype_similarity(centroids, cache.encode(proto_texts), proto_codes, codes)
     out = {}
     for topic, row in zip(topic_ids, sims, strict=True):
@@ -294,28 +391,40 @@ def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, ca
     return out
 
 
+def representatives(model, table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The ``n`` representative texts of each topic (rows of ``table``: text_id, topic,
+    probability, text): BERTopic's representative documents (c-TF-IDF similarity) first, in
+    its order, then by probability and text_id."""
+    chosen = getattr(model, "representative_docs_", None) or {}
+    ranks = pd.DataFrame([(topic, text, rank) for topic, docs in chosen.items()
+                          for rank, text in enumerate(docs)], columns=["topic", "text", "_rank"])
+    ranks = ranks.astype({"topic": "int64", "_rank": "float64"})
+    ranked = table.merge(ranks.drop_duplicates(["topic", "text"]), on=["topic", "text"],
+                         how="left").fillna({"_rank": np.inf})
+    ranked = ranked.sort_values(["topic", "_rank", "probability", "text_id"],
+                                ascending=[True, True, False, True])
+    return ranked.groupby("topic", sort=True).head(n).drop(columns="_rank")
+
+
 def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, method: str,
                mapping: dict) -> pd.DataFrame:
     """One row per topic: label, count, top words, mapped code (or ``unmapped``) with the best
     code's similarity, three representative texts."""
+    merged = table[["text_id", "topic", "probability"]].merge(texts[["text_id", "text"]],
+                                                              on="text_id")
+    shown = representatives(model, merged).groupby("topic", sort=True).agg(
+        ids=("text_id", "; ".join), texts=("text", " || ".join))
     rows = []
-    merged = table.merge(texts[["text_id", "text"]], on="text_id")
-    for topic, part in merged.groupby("topic", sort=True):
+    for topic, count in merged.groupby("topic", sort=True).size().items():
         words = _top_words(model, topic)
-        # BERTopic's representative documents (c-TF-IDF similarity) first, then by probability
-        chosen = (getattr(model, "representative_docs_", None) or {}).get(topic, [])
-        part = part.assign(_rank=[chosen.index(t) if t in chosen else len(chosen)
-                                  for t in part["text"]])
-        part = part.sort_values(["_rank", "probability", "text_id"], ascending=[True, False, True])
         label = f"{topic}_" + "_".join(w for w, _ in words[:4]) if words else str(topic)
+        code, best, similarity = mapping.get(topic, (None, None, np.nan))
         rows.append({
-            "topic": int(topic), "label": label, "count": len(part),
+            "topic": int(topic), "label": label, "count": int(count),
             "top_words": "; ".join(w for w, _ in words),
-            "code": mapping.get(topic, (None,))[0],
-            "best_code": mapping.get(topic, (None, None))[1],
-            "code_similarity": mapping.get(topic, (None, None, np.nan))[2],
-            "representative_text_ids": "; ".join(part["text_id"].head(3)),
-            "representative_texts": " || ".join(part["text"].head(3)), "method": method,
+            "code": code, "best_code": best, "code_similarity": similarity,
+            "representative_text_ids": shown.at[topic, "ids"],
+            "representative_texts": shown.at[topic, "texts"], "method": method,
         })
     return pd.DataFrame(rows)
 
