@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections import namedtuple
 from html import escape
 
@@ -27,6 +28,8 @@ import pandas as pd
 from tlsurvey.coding.codebook import color
 
 FLAG = 0.5
+PROGRESS = 5000  # answers between progress lines
+log = logging.getLogger(__name__)
 NOT_COUNTED = {"human", "topic"}  # origins that are not automatic coders of single answers
 
 SCRIPT = r"""
@@ -292,11 +295,15 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
     chosen = _chosen(texts, choices)
     by_text = _by_text(codes, Code)
     by_human = _by_text(human, Human) if human is not None else {}
-    body = "\n".join(
-        _text_block(r, i, by_text.get(r.text_id, []), by_human.get(r.text_id),
-                    codebook, degrees.loc[r.text_id] if r.text_id in degrees.index else None,
-                    chosen.get(r.text_id, []), study)
-        for i, r in enumerate(texts.itertuples()))
+    blocks = []
+    for i, r in enumerate(texts.itertuples()):
+        blocks.append(_text_block(
+            r, i, by_text.get(r.text_id, []), by_human.get(r.text_id), codebook,
+            degrees.loc[r.text_id] if r.text_id in degrees.index else None,
+            chosen.get(r.text_id, []), study))
+        if (i + 1) % PROGRESS == 0 or i + 1 == len(texts):
+            log.info("audit page: %d/%d answers", i + 1, len(texts))
+    body = "\n".join(blocks)
     css = "".join(f".code-{c}{{background:{color(codebook, c)}80}}\n" for c in codebook)
     origins = sorted(set(codes["origin"]) | ({"human"} if by_human else set()))
     coders = sorted(human["coder"].astype(str).unique()) if human is not None else []
