@@ -8,4 +8,4 @@ setup(snakemake.log[0])
 
 with all_or_nothing():  # the step writes all of its outputs or none
     run_lexicon(snakemake.input.texts, snakemake.input.codebook, snakemake.input.lexicon,
-                dict(snakemake.output.items()))
+                dict(snakemake.output.items()), cache_dir=snakemake.params.cache)

@@ -218,3 +218,32 @@ def test_qualifier_scope_and_answers_in_other_languages(lexicon):
     assert codes_of(found, "s4") == {"community_practice", "acquisition"}
     assert codes_of(found, "s5") == {"resources_weights", "robustness"}
     assert codes_of(found, "s6") == {"dataset_diversity"}  # "nicht" negates as "not" does
+
+
+def test_match_cache_codes_only_new_texts_and_changes_nothing(tmp_path, root, monkeypatch):
+    from tlsurvey.coding import lexicon as lex
+    from tlsurvey.coding.pipeline import run_lexicon
+
+    texts = make_texts()
+    first, added = texts.iloc[:4], texts.iloc[4:]
+    cb, lx = root / "config/codebook.yaml", root / "config/lexicon.yaml"
+    for name, table in (("first", first), ("all", texts)):
+        table.to_parquet(tmp_path / f"{name}.parquet")
+    run_lexicon(tmp_path / "all.parquet", cb, lx, tmp_path / "plain")  # no cache
+    seen = []
+    match_new = lex._match_new
+    monkeypatch.setattr(lex, "_match_new", lambda t, *a: seen.append(list(t)) or match_new(t, *a))
+    cache = tmp_path / "cache"
+    run_lexicon(tmp_path / "first.parquet", cb, lx, tmp_path / "wave1", cache)
+    run_lexicon(tmp_path / "all.parquet", cb, lx, tmp_path / "cached", cache)
+    assert seen == [first["text"].tolist(), added["text"].tolist()]  # the added wave only
+    for name in ("lexicon_matches.parquet", "ambiguous_terms.csv"):
+        assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()
+    wave1 = pd.read_parquet(tmp_path / "wave1/lexicon_matches.parquet")
+    plain = pd.read_parquet(tmp_path / "plain/lexicon_matches.parquet")
+    pd.testing.assert_frame_equal(wave1, plain[plain["text_id"].isin(first["text_id"])]
+                                  .reset_index(drop=True))
+    other = tmp_path / "lexicon.yaml"  # another lexicon: its own cache file, everything rematched
+    other.write_text(lx.read_text() + "\n# edited\n")
+    run_lexicon(tmp_path / "all.parquet", cb, other, tmp_path / "edited", cache)
+    assert seen[-1] == texts["text"].tolist() and len(list(cache.iterdir())) == 2

@@ -482,6 +482,9 @@ def test_topics_ambiguous_outcome_waves(tables):
     from tlsurvey.figures import choices, coding, relations
 
     assert set(artists_by_gid(coding.topics(TOPIC_INFO))) == {"topic/0", "topic/1", "topic/2"}
+    largest = coding.topics(TOPIC_INFO, max_topics=2)  # the 2 largest of 3 topics
+    assert set(artists_by_gid(largest)) == {"topic/0", "topic/1"}
+    assert largest.axes[0].get_xlabel() == "Answers (2 largest of 3 topics)"
     fig = coding.ambiguous_terms(TERMS, CODEBOOK)
     bars = artists_by_gid(fig)
     assert len(bars) == 2 * 4  # terms x senses present

@@ -6,6 +6,7 @@ CODING = "results/coding"
 CODING_CFG = config.get("coding", {})
 CODER_SHEETS = config.get("coder_sheets", [])
 EMBEDDING_CACHE = CODING_CFG.get("embedding_cache", "results/cache/embeddings")
+LEXICON_CACHE = CODING_CFG.get("lexicon_cache", "results/cache/lexicon")
 VALIDATION = CODING_CFG.get("validation", {})
 SEMANTIC_CFG = json.loads(json.dumps(CODING_CFG.get("semantic", {}), sort_keys=True))
 # The hand-coded validation set is scored only when it is there (a checkout with tests/).
@@ -24,6 +25,7 @@ rule coding_lexicon:
         ambiguous=reported(f"{CODING}/ambiguous_terms.csv", "Coding"),
     params:
         code=CODE["coding"],
+        cache=LEXICON_CACHE,
     priority: 50
     log:
         "logs/coding/lexicon.log",

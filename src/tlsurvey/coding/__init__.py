@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--min-topic-size", type=int, default=5)
     p.add_argument("--embedding-cache", default="results/cache/embeddings")
+    p.add_argument("--lexicon-cache", default="results/cache/lexicon")
     p.add_argument("--config", default="config/config.yaml",
                    help="workflow config; its privacy section gives the participant-id salt")
     p.add_argument("--no-topics", action="store_true",
@@ -56,7 +57,7 @@ def cli(argv=None) -> int:
     privacy = (load_config(args.config, ("privacy",)).get("privacy")
                if Path(args.config).is_file() else None)
     matches = out / "lexicon_matches.parquet"
-    pipeline.run_lexicon(args.texts, args.codebook, args.lexicon, out)
+    pipeline.run_lexicon(args.texts, args.codebook, args.lexicon, out, args.lexicon_cache)
     topics = info = semantic = None
     if not args.no_topics:
         pipeline.run_topics(args.texts, args.codebook, out, args.embedding_cache,

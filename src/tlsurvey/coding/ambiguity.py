@@ -10,6 +10,7 @@ Gini-Simpson diversity of participants' senses: 0 when all agree.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 
 import pandas as pd
 
@@ -37,21 +38,32 @@ def _sense(use, qualifiers: list, bounds) -> str:
     return use.code if isinstance(use.code, str) else "unqualified"
 
 
+Match = namedtuple("Match", ["text_id", "term_id", "code", "start", "end", "ambiguous"])
+
+
+def _records(matches: pd.DataFrame) -> list[Match]:
+    return list(map(Match._make, zip(*(matches[f] for f in Match._fields), strict=True)))
+
+
 def term_uses(matches: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
     """One row per non-negated use of an ambiguous term: participant, term_id, sense, quote."""
-    info = texts.set_index("text_id")
-    uses = matches[matches["ambiguous"] & ~matches["negated"]]
-    qualifiers = {text_id: list(part.itertuples())
-                  for text_id, part in coded(matches).groupby("text_id", sort=False)}
-    rows = []
-    for text_id, part in uses.groupby("text_id", sort=True):
-        text = str(info.at[text_id, "text"])
-        quals, bounds = qualifiers.get(text_id, []), _sentences(text)
-        for use in part.itertuples():
-            lo, hi = next(((a, b) for a, b in bounds if a <= use.start < b), (0, len(text)))
-            rows.append({"participant": info.at[text_id, "participant"], "text_id": text_id,
-                         "term_id": use.term_id, "sense": _sense(use, quals, bounds),
-                         "quote": text[lo:hi].strip()})
+    body = dict(zip(texts["text_id"], texts["text"], strict=True))
+    person = dict(zip(texts["text_id"], texts["participant"], strict=True))
+    qualifiers: dict[str, list[Match]] = {}
+    for q in _records(coded(matches)):
+        qualifiers.setdefault(q.text_id, []).append(q)
+    uses = _records(matches[matches["ambiguous"] & ~matches["negated"]])
+    rows, bounds = [], {}
+    for use in sorted(uses, key=lambda u: u.text_id):  # stable: match order within a text
+        text = str(body[use.text_id])
+        if use.text_id not in bounds:
+            bounds[use.text_id] = _sentences(text)
+        lo, hi = next(((a, b) for a, b in bounds[use.text_id] if a <= use.start < b),
+                      (0, len(text)))
+        rows.append({"participant": person[use.text_id], "text_id": use.text_id,
+                     "term_id": use.term_id,
+                     "sense": _sense(use, qualifiers.get(use.text_id, []), bounds[use.text_id]),
+                     "quote": text[lo:hi].strip()})
     return pd.DataFrame(rows, columns=["participant", "text_id", "term_id", "sense", "quote"])
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+from collections import namedtuple
 from html import escape
 
 import pandas as pd
@@ -26,6 +28,8 @@ import pandas as pd
 from tlsurvey.coding.codebook import color
 
 FLAG = 0.5
+PROGRESS = 5000  # answers between progress lines
+log = logging.getLogger(__name__)
 NOT_COUNTED = {"human", "topic"}  # origins that are not automatic coders of single answers
 
 SCRIPT = r"""
@@ -173,16 +177,34 @@ def _facet(name: str, legend: str, values, labels=None) -> str:
     return f'<fieldset role="group"><legend>{escape(legend)}</legend>{buttons}</fieldset>'
 
 
-def _pairs_and_spans(mine: pd.DataFrame, human: pd.DataFrame | None, text: str):
-    """(code, origin, coder) triples of one answer and its highlighted spans."""
+Code = namedtuple("Code", ["code", "origin", "source", "evidence"])
+Human = namedtuple("Human", ["code", "coder", "value", "start", "end"])
+
+
+def _by_text(table: pd.DataFrame, record) -> dict:
+    """{text_id: list of ``record`` (a namedtuple of columns of ``table``)} in table order."""
+    out = {}
+    for text_id, *values in zip(table["text_id"], *(table[f] for f in record._fields),
+                                strict=True):
+        out.setdefault(text_id, []).append(record._make(values))
+    return out
+
+
+def _pairs_and_spans(mine: list, human: list | None, text: str):
+    """(code, origin, coder) triples of one answer (``mine``: its :data:`Code` records,
+    ``human``: its :data:`Human` records) and its highlighted spans."""
     pairs, spans = set(), []
-    for c in mine[mine["origin"] != "human"].itertuples():
+    for c in mine:
+        if c.origin == "human":
+            continue
         pairs.add((c.code, c.origin, ""))
         if c.origin != "topic":  # topics: chips only
             spans += [{**s, "code": c.code, "who": f"{c.origin}:{s['term_id']}"}
                       for s in json.loads(c.evidence)]
     if human is not None:
-        for h in human[human["value"] == 1].itertuples():
+        for h in human:
+            if h.value != 1:
+                continue
             pairs.add((h.code, "human", str(h.coder)))
             if pd.notna(h.start):
                 spans.append({"start": int(h.start), "end": int(h.end), "code": h.code,
@@ -214,7 +236,7 @@ def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=No
     chips = "".join(
         f'<span class="chip" style="background:{color(codebook, c.code)}">'
         f'{escape(c.code)} &larr; {escape(c.origin)}: {escape(str(c.source))}</span>'
-        for c in mine.itertuples())
+        for c in mine)
     case = row.case_study if isinstance(row.case_study, str) else ""
     language = str(getattr(row, "language", "") or "")
     types = [] if degree is None else [t for t in degree.index
@@ -271,13 +293,17 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
     texts = texts.sort_values("text_id", ignore_index=True)
     degrees = disagreement(human, codes)
     chosen = _chosen(texts, choices)
-    by_text = dict(list(codes.groupby("text_id", sort=False)))
-    by_human = dict(list(human.groupby("text_id", sort=False))) if human is not None else {}
-    body = "\n".join(
-        _text_block(r, i, by_text.get(r.text_id, codes.iloc[:0]), by_human.get(r.text_id),
-                    codebook, degrees.loc[r.text_id] if r.text_id in degrees.index else None,
-                    chosen.get(r.text_id, []), study)
-        for i, r in enumerate(texts.itertuples()))
+    by_text = _by_text(codes, Code)
+    by_human = _by_text(human, Human) if human is not None else {}
+    blocks = []
+    for i, r in enumerate(texts.itertuples()):
+        blocks.append(_text_block(
+            r, i, by_text.get(r.text_id, []), by_human.get(r.text_id), codebook,
+            degrees.loc[r.text_id] if r.text_id in degrees.index else None,
+            chosen.get(r.text_id, []), study))
+        if (i + 1) % PROGRESS == 0 or i + 1 == len(texts):
+            log.info("audit page: %d/%d answers", i + 1, len(texts))
+    body = "\n".join(blocks)
     css = "".join(f".code-{c}{{background:{color(codebook, c)}80}}\n" for c in codebook)
     origins = sorted(set(codes["origin"]) | ({"human"} if by_human else set()))
     coders = sorted(human["coder"].astype(str).unique()) if human is not None else []

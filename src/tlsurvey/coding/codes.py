@@ -21,23 +21,26 @@ def _span(start, end, text, term_id, **extra) -> dict:
 
 def lexicon_rows(matches: pd.DataFrame) -> list[dict]:
     """Codes given by kept, non-negated lexicon matches, with their spans as evidence."""
-    rows = []
-    for (text_id, code), part in coded(matches).groupby(["text_id", "code"], sort=True):
-        spans = [_span(r.start, r.end, r.matched, r.term_id) for r in part.itertuples()]
-        rows.append({"text_id": text_id, "code": code, "origin": "lexicon",
-                     "source": ";".join(sorted(set(part["term_id"]))), "evidence": spans})
-    return rows
+    part = coded(matches)
+    groups: dict[tuple, list] = {}
+    for text_id, code, start, end, matched, term_id in zip(
+            part["text_id"], part["code"], part["start"], part["end"], part["matched"],
+            part["term_id"], strict=True):
+        groups.setdefault((text_id, code), []).append(_span(start, end, matched, term_id))
+    return [{"text_id": text_id, "code": code, "origin": "lexicon",
+             "source": ";".join(sorted({s["term_id"] for s in spans})), "evidence": spans}
+            for (text_id, code), spans in sorted(groups.items())]
 
 
 def semantic_rows(scores: pd.DataFrame) -> list[dict]:
     """Codes the semantic coder gave; evidence = the best sentence, with its score and threshold."""
-    rows = []
-    for r in scores[scores["coded"].astype(bool)].itertuples():
-        span = _span(r.start, r.end, r.evidence, r.method, score=float(r.score),
-                     threshold=float(r.threshold))
-        rows.append({"text_id": r.text_id, "code": r.code, "origin": "semantic",
-                     "source": r.method, "evidence": [span]})
-    return rows
+    given = scores[scores["coded"].astype(bool)]
+    return [{"text_id": text_id, "code": code, "origin": "semantic", "source": method,
+             "evidence": [_span(start, end, evidence, method, score=float(score),
+                                threshold=float(threshold))]}
+            for text_id, code, start, end, evidence, method, score, threshold in zip(
+                *(given[c] for c in ("text_id", "code", "start", "end", "evidence", "method",
+                                     "score", "threshold")), strict=True)]
 
 
 def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
@@ -46,32 +49,40 @@ def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
     words in the text."""
     mapped = info.dropna(subset=["code"])
     mapped = mapped[mapped["code"].isin(list(codebook))] if codebook is not None else mapped
-    mapped = mapped.set_index("topic")
-    text = texts.set_index("text_id")["text"]
+    patterns = {}  # topic -> (code, label, pattern of its top words or None)
+    for topic, code, label, top_words in zip(mapped["topic"], mapped["code"], mapped["label"],
+                                             mapped["top_words"], strict=True):
+        words = [w for w in top_words.split("; ") if w]
+        patterns[topic] = (code, label, re.compile(
+            r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE) if words else None)
+    text = dict(zip(texts["text_id"], texts["text"], strict=True))
     rows = []
-    for row in topics[topics["topic"].isin(mapped.index)].itertuples():
-        topic = mapped.loc[row.topic]
-        words = [w for w in topic["top_words"].split("; ") if w]
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
-        spans = [_span(m.start(), m.end(), m.group(), f"topic:{row.topic}")
-                 for m in pattern.finditer(str(text[row.text_id]))] if words else []
-        rows.append({"text_id": row.text_id, "code": topic["code"], "origin": "topic",
-                     "source": topic["label"], "evidence": spans})
+    for text_id, topic in zip(topics["text_id"], topics["topic"], strict=True):
+        if topic not in patterns:
+            continue
+        code, label, pattern = patterns[topic]
+        spans = [_span(m.start(), m.end(), m.group(), f"topic:{topic}")
+                 for m in pattern.finditer(str(text[text_id]))] if pattern else []
+        rows.append({"text_id": text_id, "code": code, "origin": "topic", "source": label,
+                     "evidence": spans})
     return rows
 
 
 def human_rows(sheets: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
     """Codes any human coder gave (value 1); evidence = coder spans when the sheet has them."""
-    text = texts.set_index("text_id")["text"]
-    rows = []
+    text = dict(zip(texts["text_id"], texts["text"], strict=True))
     positive = sheets[sheets["value"] == 1]
-    for (text_id, code), part in positive.groupby(["text_id", "code"], sort=True):
-        body = str(text[text_id])
-        spans = [_span(r.start, r.end, body[int(r.start):int(r.end)], f"coder:{r.coder}")
-                 for r in part.dropna(subset=["start", "end"]).itertuples()]
-        rows.append({"text_id": text_id, "code": code, "origin": "human",
-                     "source": ";".join(sorted(set(part["coder"]))), "evidence": spans})
-    return rows
+    groups: dict[tuple, tuple[list, set]] = {}
+    for text_id, code, coder, start, end in zip(*(positive[c] for c in (
+            "text_id", "code", "coder", "start", "end")), strict=True):
+        spans, coders = groups.setdefault((text_id, code), ([], set()))
+        coders.add(coder)
+        if pd.notna(start) and pd.notna(end):
+            spans.append(_span(start, end, str(text[text_id])[int(start):int(end)],
+                               f"coder:{coder}"))
+    return [{"text_id": text_id, "code": code, "origin": "human",
+             "source": ";".join(sorted(coders)), "evidence": spans}
+            for (text_id, code), (spans, coders) in sorted(groups.items())]
 
 
 SUMMARY_COLUMNS = ["origin", "n_texts", "n_texts_coded", "n_codes", "n_non_english",

@@ -13,6 +13,8 @@ lexicon word (``evryone``) are read as that word before matching.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,6 +24,7 @@ import pandas as pd
 
 from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.errors import InputError
+from tlsurvey.io import read_table, write_table
 
 if TYPE_CHECKING:  # spaCy is imported by the matching functions only (3 s of start-up)
     from spacy.language import Language
@@ -30,6 +33,7 @@ if TYPE_CHECKING:  # spaCy is imported by the matching functions only (3 s of st
 MATCH_COLUMNS = ["text_id", "field", "code", "term_id", "start", "end", "matched", "negated",
                  "kept", "qualified", "ambiguous", "out_of_context", "keep_negated"]
 MIN_TYPO_LENGTH = 6  # shorter words are not corrected
+log = logging.getLogger(__name__)
 
 
 def _make_lemma_norm(nlp, name):
@@ -311,26 +315,81 @@ def _repair_typos(doc, lexicon: Lexicon) -> None:
             token.norm_ = near[0]
 
 
-def match_texts(texts: pd.DataFrame, lexicon: Lexicon, batch_size: int = 512) -> pd.DataFrame:
+PROGRESS = 5000  # texts between progress lines
+
+
+def _match_new(texts: list[str], lexicon: Lexicon, batch_size: int) -> pd.DataFrame:
+    """Matches of each distinct text of ``texts`` (column ``key``: its :func:`match_key`); a
+    text without matches is one row with no ``term_id`` (so the cache knows it was coded)."""
+    cues, rows = _negation_cues(lexicon), []
+    for i, (text, doc) in enumerate(zip(texts, pipeline().pipe(texts, batch_size=batch_size),
+                                        strict=True), 1):
+        _repair_typos(doc, lexicon)
+        found = _doc_matches(doc, lexicon, cues) or [{"term_id": None}]
+        key = match_key(text)
+        rows += [{"key": key, **r} for r in found]
+        if i % PROGRESS == 0 or i == len(texts):
+            log.info("lexicon: matched %d/%d new texts", i, len(texts))
+    return pd.DataFrame(rows, columns=["key", *MATCH_COLUMNS[2:]])
+
+
+def match_key(text: str) -> str:
+    """Key of ``text`` in a :class:`MatchCache` (sha256 of the text)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MatchCache:
+    """Lexicon matches of texts, one file per lexicon: ``<cache_dir>/<key>.parquet``, the key a
+    hash of the lexicon's and codebook's sha256, spaCy's version and :data:`CACHE_VERSION`.
+
+    An added wave then matches only its own texts; outputs are the same with or without it.
+    """
+
+    def __init__(self, cache_dir, lexicon: Lexicon, codebook_sha256: str = ""):
+        import spacy
+
+        ident = "\n".join([lexicon.sha256, codebook_sha256, spacy.__version__, CACHE_VERSION])
+        self.path = Path(cache_dir) / f"{hashlib.sha256(ident.encode()).hexdigest()[:32]}.parquet"
+
+    def load(self) -> pd.DataFrame | None:
+        """The stored matches (None when there are none)."""
+        return read_table(self.path) if self.path.exists() else None
+
+    def save(self, table: pd.DataFrame) -> None:
+        write_table(table.sort_values(["key", "start", "end", "term_id"], ignore_index=True),
+                    self.path)
+
+
+CACHE_VERSION = "1"  # bump when matching changes
+
+
+def match_texts(texts: pd.DataFrame, lexicon: Lexicon, batch_size: int = 512,
+                cache: MatchCache | None = None) -> pd.DataFrame:
     """Match the lexicon against ``texts`` (columns text_id, field, text).
 
     Returns one row per match with character offsets ``start``/``end`` into the text,
     ``kept`` (not inside a longer match), ``negated`` and ``qualified`` (a term with
     ``qualifiers`` whose sentence also holds one of those codes yields to them); sorted by
-    text_id, start, end, term_id.
+    text_id, start, end, term_id. Each distinct text is matched once; with a ``cache``, only
+    texts it does not hold (and they are added to it).
     """
-    cues = _negation_cues(lexicon)
-    rows = []
-    docs = pipeline().pipe(texts["text"].astype(str).tolist(), batch_size=batch_size)
-    for (text_id, field_), doc in zip(texts[["text_id", "field"]].itertuples(index=False), docs,
-                                      strict=True):
-        _repair_typos(doc, lexicon)
-        found = _doc_matches(doc, lexicon, cues)
-        rows += [{"text_id": text_id, "field": field_, **r} for r in found]
-    out = pd.DataFrame(rows, columns=MATCH_COLUMNS)
-    out = out.astype({"start": "int64", "end": "int64", "negated": bool, "kept": bool,
-                      "qualified": bool, "ambiguous": bool, "out_of_context": bool,
-                      "keep_negated": bool})
+    body = texts["text"].astype(str)
+    keys = body.map(match_key)
+    stored = cache.load() if cache is not None else None
+    known = set(stored["key"]) if stored is not None else set()
+    todo = list(dict.fromkeys(t for t, k in zip(body, keys, strict=True) if k not in known))
+    log.info("lexicon: %d texts, %d distinct not yet matched", len(texts), len(todo))
+    table = _match_new(todo, lexicon, batch_size)
+    if stored is not None:
+        table = pd.concat([stored, table], ignore_index=True) if len(table) else stored
+    if cache is not None and todo:
+        cache.save(table)
+    ids = pd.DataFrame({"text_id": texts["text_id"].to_numpy(), "field": texts["field"].to_numpy(),
+                        "key": keys.to_numpy()})
+    out = ids.merge(table[table["term_id"].notna()], on="key").drop(columns="key")
+    out = out[MATCH_COLUMNS].astype({"start": "int64", "end": "int64", "negated": bool,
+                                     "kept": bool, "qualified": bool, "ambiguous": bool,
+                                     "out_of_context": bool, "keep_negated": bool})
     return out.sort_values(["text_id", "start", "end", "term_id"], ignore_index=True)
 
 

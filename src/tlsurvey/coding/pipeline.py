@@ -14,7 +14,7 @@ import pandas as pd
 from tlsurvey.coding import ambiguity, codes, refi, reliability, semantic, sheets
 from tlsurvey.coding.audit import render_audit
 from tlsurvey.coding.codebook import load_codebook
-from tlsurvey.coding.lexicon import coded, load_lexicon, match_texts
+from tlsurvey.coding.lexicon import MatchCache, coded, load_lexicon, match_texts
 from tlsurvey.coding.qdpx import write_qdpx
 from tlsurvey.coding.topics import (
     CODE_THRESHOLD,
@@ -22,7 +22,7 @@ from tlsurvey.coding.topics import (
     fit_topics,
     topic_codes,
 )
-from tlsurvey.config import load_yaml
+from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.errors import InputError
 from tlsurvey.io import read_table, write_bytes, write_table, write_text, xml_text
 from tlsurvey.layout import named_paths as output_paths  # {output name: path} of a step
@@ -62,14 +62,17 @@ def read_texts(path) -> pd.DataFrame:
     return texts.assign(text=texts["text"].map(xml_text, na_action="ignore"))
 
 
-def run_lexicon(texts_path, codebook_path, lexicon_path, out) -> pd.DataFrame:
-    """lexicon_matches.parquet and ambiguous_terms.csv (``out``: see :func:`output_paths`)."""
+def run_lexicon(texts_path, codebook_path, lexicon_path, out, cache_dir=None) -> pd.DataFrame:
+    """lexicon_matches.parquet and ambiguous_terms.csv (``out``: see :func:`output_paths`);
+    with ``cache_dir``, texts already matched with the same lexicon and codebook are taken from
+    its :class:`~tlsurvey.coding.lexicon.MatchCache`."""
     out = output_paths(out, LEXICON_OUTPUTS)
     texts = read_texts(texts_path)
     lexicon = load_lexicon(lexicon_path, load_codebook(codebook_path))
+    cache = MatchCache(cache_dir, lexicon, file_sha256(codebook_path)) if cache_dir else None
     log.info("lexicon %s (sha256 %s): matching %d texts", lexicon_path, lexicon.sha256[:12],
              len(texts))
-    matches = match_texts(texts, lexicon).assign(lexicon_sha256=lexicon.sha256)
+    matches = match_texts(texts, lexicon, cache=cache).assign(lexicon_sha256=lexicon.sha256)
     write_table(matches, out["matches"])
     write_table(ambiguity.ambiguous_terms(matches, texts), out["ambiguous"])
     log.info("%d matches, %d coded", len(matches), len(coded(matches)))

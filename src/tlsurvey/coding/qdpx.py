@@ -16,6 +16,7 @@ QualCoder, NVivo, ATLAS.ti and MAXQDA as the document memo), else by name.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -44,6 +45,8 @@ TEXT_ID = "text_id: "  # line of a source's description naming its answer
 SKIP_VARIABLES = set(RESPONSE_COLUMNS) - {"wave"}  # wave stays: a case variable
 FILE_VARIABLES = ("field", "case_study", "chosen_source", "language")
 WHOLE = "whole answer"
+PROGRESS = 5000  # answers between progress lines
+log = logging.getLogger(__name__)
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs):
@@ -152,7 +155,9 @@ def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created:
     for r in selections:
         by_text.setdefault(r[0], []).append(r)
     sources = _el(root, "Sources")
-    for row in texts.itertuples():
+    for i, row in enumerate(texts.itertuples(), 1):
+        if i % PROGRESS == 0 or i == len(texts):
+            log.info("qdpx: %d/%d answers", i, len(texts))
         sid = guid("source", row.text_id)
         source = _el(sources, "TextSource", guid=sid, name=source_name(row.text_id),
                      plainTextPath=f"internal://{sid}.txt",

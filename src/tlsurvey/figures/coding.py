@@ -168,20 +168,32 @@ def code_cooccurrence(codes: pd.DataFrame, codebook: Mapping | None = None):
     return fig
 
 
-def topics(topic_info: pd.DataFrame, codebook: Mapping | None = None, n_words: int = 6):
-    """Answers per topic, each labelled with its top words (outlier topic -1 left out).
+MAX_TOPICS = 40  # bars of the topics figure: the largest topics (all are in topic_info.csv)
+
+
+def topics(topic_info: pd.DataFrame, codebook: Mapping | None = None, n_words: int = 6,
+           max_topics: int = MAX_TOPICS):
+    """Answers per topic, each labelled with its top words (outlier topic -1 left out); with
+    more than ``max_topics`` topics, the ``max_topics`` largest (ties by topic number), and the
+    x label says how many are shown.
 
     Bars have ``gid`` ``"topic/<topic>"``; the code a topic maps to is written beside its bar.
     """
-    info = topic_info[topic_info["topic"].astype(int) >= 0].sort_values("topic")
+    info = topic_info[topic_info["topic"].astype(int) >= 0]
     if info.empty:
         return theme.message("The topic model found no topics.")
+    n_topics = len(info)
+    count_col = pick(info, "count", "n", "Count")
+    if n_topics > max_topics:
+        info = info.assign(_n=-info[count_col].astype(int), _t=info["topic"].astype(int))
+        info = info.sort_values(["_n", "_t"]).head(max_topics).drop(columns=["_n", "_t"])
+    info = info.sort_values("topic")
     words = info[pick(info, "top_words", "representation")].fillna("").astype(str)
     labels = [f"T{t}: " + ", ".join(w.split("; ")[:n_words]) for t, w in zip(info["topic"], words,
                                                                             strict=True)]
     fig, axes = theme.figure(width=theme.DOUBLE, height=0.5 + 0.24 * len(info))
     ax = axes[0, 0]
-    counts = info[pick(info, "count", "n", "Count")].to_numpy()
+    counts = info[count_col].to_numpy()
     bars = theme.bars(ax, x=counts, y=labels, order=labels, orient="y",
                       color=theme.OKABE_ITO["blue"])
     code_col = pick(info, "code", required=False)
@@ -194,7 +206,8 @@ def topics(topic_info: pd.DataFrame, codebook: Mapping | None = None, n_words: i
                         textcoords="offset points", va="center", fontsize=6,
                         color=theme.OKABE_ITO["vermillion"])
     ax.set_xlim(0, counts.max() * 1.6)
-    ax.set_xlabel("Answers")
+    ax.set_xlabel("Answers" if len(info) == n_topics
+                  else f"Answers ({len(info)} largest of {n_topics} topics)")
     ax.set_ylabel("")
     return fig
 
