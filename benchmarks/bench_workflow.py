@@ -114,8 +114,11 @@ def embedded(workdir: Path) -> int:
     return int(next(n for n in found[-1] if n)) if found else 0
 
 
-def scale_config(workdir: Path, waves: list[dict]) -> dict:
+def scale_config(workdir: Path, waves: list[dict], cores: int) -> dict:
+    """The example's config on ``waves``, embedding on all ``cores`` (as advised for large
+    waves: coding_topics is then the only job running)."""
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["coding"]["embedding_threads"] = cores
     config.update(waves=[w["wave"] for w in waves],
                   coder_sheets=[s for w in waves for s in w["sheets"]],
                   instrument=waves[0]["wave"]["instrument"])
@@ -143,12 +146,13 @@ def step_noop(args) -> dict:
 def step_scale(args, participants: int, added: int = 0) -> dict:
     workdir = scratch_project()
     first = simulate(workdir, "big", participants, 11, "qualtrics-csv")
-    result = {"participants": participants, **run(workdir, args.cores,
-                                                   scale_config(workdir, [first]), args.targets)}
+    config = scale_config(workdir, [first], args.cores)
+    result = {"participants": participants, **run(workdir, args.cores, config, args.targets)}
     result["texts_embedded"] = embedded(workdir)
     if added:
         more = simulate(workdir, "added", added, 12, "limesurvey")
-        again = run(workdir, args.cores, scale_config(workdir, [first, more]), args.targets)
+        config = scale_config(workdir, [first, more], args.cores)
+        again = run(workdir, args.cores, config, args.targets)
         result["added_wave"] = {"participants": added, **again,
                                 "texts_embedded": embedded(workdir)}
     shutil.rmtree(workdir, ignore_errors=True)

@@ -145,3 +145,33 @@ def test_bertopic_imported_without_its_unused_optional_dependencies():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["[]", "plotly"]
+
+
+def test_cosine_knn_equals_brute_force_neighbours():
+    """cosine_knn: each point first at distance 0, then the same neighbours and distances as
+    scikit-learn's brute-force cosine search."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from tlsurvey.coding.topics import cosine_knn
+
+    vectors = np.random.default_rng(3).normal(size=(500, 16))
+    indices, distances = cosine_knn(vectors, 6, chunk=97)
+    brute_dist, brute_idx = NearestNeighbors(n_neighbors=6, metric="cosine",
+                                             algorithm="brute").fit(vectors).kneighbors(vectors)
+    assert (indices[:, 0] == np.arange(500)).all() and (distances[:, 0] == 0).all()
+    assert (indices == brute_idx).all()
+    np.testing.assert_allclose(distances, brute_dist, atol=1e-6)
+
+
+def test_large_reductions_use_exact_neighbours(monkeypatch):
+    """From EXACT_KNN_FROM embeddings UMAP gets exact neighbours (no approximate search)."""
+    from tlsurvey.coding import topics
+
+    monkeypatch.setattr(topics, "EXACT_KNN_FROM", 100)
+    vectors = np.random.default_rng(4).normal(size=(150, 8)).astype(np.float32)
+    reduction = topics.SharedReduction(len(vectors), seed=1)
+    reduced = reduction.fit_transform(vectors)
+    assert reduced.shape == (150, 5) and np.isfinite(reduced).all()
+    np.testing.assert_array_equal(reduction.umap.precomputed_knn[0],
+                                  topics.cosine_knn(vectors, 15)[0])
+    assert reduction.n_fits == 1 and reduction.fit_transform(vectors) is reduced

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,6 +244,32 @@ def _embedder(cache: EmbeddingCache):
     return CachedEmbedder()
 
 
+# From this many embeddings UMAP would search neighbours approximately (pynndescent, whose
+# numba kernels cannot be cached: about 75 s of compilation per run); exact neighbours instead.
+EXACT_KNN_FROM = 4096
+
+
+def cosine_knn(embeddings, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest neighbours by cosine distance (each point first, at distance 0; ties
+    by index): (indices, distances), both (n, k), computed ``chunk`` rows at a time."""
+    unit = np.asarray(embeddings, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    n = len(unit)
+    indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        rows = np.arange(start, min(start + chunk, n))
+        dist = np.maximum(1.0 - unit[rows] @ unit.T, 0.0)
+        dist[np.arange(len(rows)), rows] = -1.0  # the point itself comes first
+        near = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        order = np.lexsort((near, np.take_along_axis(dist, near, axis=1)), axis=1)
+        near = np.take_along_axis(near, order, axis=1)
+        indices[rows] = near
+        distances[rows] = np.maximum(np.take_along_axis(dist, near, axis=1), 0.0)
+        if (start // chunk) % 10 == 9:
+            log.info("UMAP: exact neighbours of %d/%d embeddings", rows[-1] + 1, n)
+    return indices, distances
+
+
 class SharedReduction:
     """A UMAP that reduces each distinct embedding matrix once: BERTopic's k-means refit gets
     the reduction its HDBSCAN fit already computed."""
@@ -265,7 +292,11 @@ class SharedReduction:
         key = self._key(embeddings)
         if key not in self.reduced:
             log.info("UMAP: reducing %d embeddings", len(embeddings))
-            self.reduced[key] = self.umap.fit_transform(embeddings)
+            with warnings.catch_warnings():  # precomputed neighbours come without a search index
+                warnings.filterwarnings("ignore", message="precomputed_knn.*search_index")
+                if len(embeddings) >= EXACT_KNN_FROM:
+                    self.umap.precomputed_knn = cosine_knn(embeddings, self.umap.n_neighbors)
+                self.reduced[key] = self.umap.fit_transform(embeddings)
             self.n_fits += 1
         return self.reduced[key]
 
