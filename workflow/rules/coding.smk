@@ -51,7 +51,8 @@ rule coding_topics:
     # the encoder's torch threads: 1 on small studies, so that the step runs beside
     # coding_lexicon; 2 pays off when many new answers must be embedded (153 vs 90 texts/s)
     threads: CODING_CFG.get("embedding_threads", 1)
-    priority: 50
+    # first of the chain: with 2 threads it must get both cores before anything fills one
+    priority: 60
     log:
         "logs/coding/topics.log",
     conda:
