@@ -358,7 +358,26 @@ def test_similarity_expected_lines_and_rmcorr(tables):
     visual = wide.dropna(subset=["visual", "expected"]).xs("tissue", level="case_study")
     varying = (visual.groupby(["wave", "participant"])["visual"].nunique() > 1).sum()
     first_ax = data_axes[0]
-    assert sum(line.get_gid() == "participant" for line in first_ax.lines) == varying
+    lines = [c for c in first_ax.collections if c.get_gid() == "participant"]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == varying
+
+
+def test_participant_lines_equal_each_participants_polyfit(tables):
+    """The grey lines: each participant's own least-squares fit (numpy.polyfit), drawn over
+    their range of ratings; participants with one x value get none."""
+    from tlsurvey.figures.relations import participant_lines
+    from tlsurvey.models.stats import wide_ratings
+
+    part = wide_ratings(tables["ratings"]).dropna(subset=["visual", "expected"])
+    part = part[part["case_study"] == "tissue"]
+    segments = participant_lines(part, "visual", "expected")
+    expected = []
+    for _, person in part.groupby(["wave", "participant"], sort=True):
+        if person["visual"].nunique() > 1:
+            slope, icept = np.polyfit(person["visual"], person["expected"], 1)
+            xs = np.array([person["visual"].min(), person["visual"].max()])
+            expected.append(np.stack([xs, icept + slope * xs], axis=1))
+    np.testing.assert_allclose(segments, np.array(expected), atol=1e-9)
 
 
 def test_coefficients_drop_thresholds(tables):

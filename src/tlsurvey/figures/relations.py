@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
@@ -58,12 +59,9 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
     palette = theme.colors(study, present(wide["source"], study.source_ids if study else ()))
     for (case, dim), ax in grid.items():
         part = wide[wide["case_study"] == case].dropna(subset=[dim, outcome])
-        for _, person in part.groupby(["wave", "participant"], sort=True):
-            if person[dim].nunique() > 1:
-                slope, icept = np.polyfit(person[dim], person[outcome], 1)
-                xs = np.array([person[dim].min(), person[dim].max()])
-                ax.plot(xs, icept + slope * xs, color=theme.GREY, alpha=0.5, linewidth=0.5,
-                        gid="participant", zorder=1)
+        ax.add_collection(LineCollection(participant_lines(part, dim, outcome),
+                                         colors=theme.GREY, alpha=0.5, linewidths=0.5,
+                                         gid="participant", zorder=1))
         pts = part[part["source"].isin(list(palette))]
         jittered = pts.assign(x=pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
                               y=pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
@@ -95,6 +93,25 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
     first.get_legend().remove()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), markerscale=2)
     return fig
+
+
+def participant_lines(part: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """Each (wave, participant)'s least-squares line of ``y`` on ``x`` from their lowest to
+    their highest ``x``, for participants whose ``x`` varies: (n, 2, 2) segment ends."""
+    keys = [part["wave"], part["participant"]]
+    xs, ys = part[x].astype(float), part[y].astype(float)
+    dx = xs - xs.groupby(keys).transform("mean")
+    dy = ys - ys.groupby(keys).transform("mean")
+    fit = pd.DataFrame({"sxy": dx * dy, "sxx": dx * dx}).groupby(keys, sort=True).sum()
+    ends = pd.DataFrame({"x": xs, "y": ys}).groupby(keys, sort=True).agg(
+        low=("x", "min"), high=("x", "max"), x_mean=("x", "mean"), y_mean=("y", "mean"))
+    varies = (ends["high"] > ends["low"]).to_numpy()
+    slope = (fit["sxy"] / fit["sxx"]).to_numpy()[varies]
+    ends = ends[varies]
+    x0, x1 = ends["low"].to_numpy(), ends["high"].to_numpy()
+    at = ends["y_mean"].to_numpy() - slope * ends["x_mean"].to_numpy()
+    return np.stack([np.stack([x0, at + slope * x0], axis=1),
+                     np.stack([x1, at + slope * x1], axis=1)], axis=1)
 
 
 def scale_limits(study, dimension: str, values=None) -> tuple[int, int]:
