@@ -251,3 +251,17 @@ def test_failing_code_command_leaves_no_output(root, tmp_path, capsys):
 def test_qdpx_of_outputs_parses(outputs):
     project = read_qdpx(outputs["results"] / "coding/project.qdpx")
     assert project["codes"] and len(project["codings"]) > 0
+
+
+def test_failed_block_restores_a_replaced_file_given_by_a_relative_path(tmp_path, monkeypatch):
+    """A file replaced inside a failing all_or_nothing block and named relative to the working
+    directory (as the CLI's default caches are) gets its old bytes back."""
+    from tlsurvey.io import all_or_nothing, write_text
+
+    monkeypatch.chdir(tmp_path)
+    write_text("old\n", Path("cache/table.txt"))
+    with pytest.raises(RuntimeError), all_or_nothing():
+        write_text("new\n", Path("cache/table.txt"))
+        raise RuntimeError("step failed")
+    assert Path("cache/table.txt").read_text() == "old\n"
+    assert sorted(p.name for p in Path("cache").iterdir()) == ["table.txt"]

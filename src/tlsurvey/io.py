@@ -141,9 +141,9 @@ def _journal(path: Path) -> None:
 def _sweep(path: Path) -> None:
     """Remove temporary and backup files of ``path`` left by a killed process (SIGKILL), except
     the backup the active :func:`all_or_nothing` block still needs."""
-    keep = {backup for p, backup in (_JOURNAL.get() or []) if p == path}
+    keep = {backup.absolute() for p, backup in (_JOURNAL.get() or []) if p == path and backup}
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
-        if stale not in keep:
+        if stale.absolute() not in keep:  # mkstemp names backups absolutely, glob relatively
             stale.unlink(missing_ok=True)
 
 
