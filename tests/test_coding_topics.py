@@ -7,8 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tlsurvey.coding import topics as topics_module
 from tlsurvey.coding.codebook import load_codebook
-from tlsurvey.coding.topics import EmbeddingCache, fit_topics, topic_codes
+from tlsurvey.coding.topics import (
+    EmbeddingCache,
+    TopicFitCache,
+    fit_topics,
+    nearest_topic,
+    topic_codes,
+)
 
 
 class CountingEncoder:
@@ -31,7 +38,7 @@ def wave(name: str, n: int) -> pd.DataFrame:
     themes = ["the images look visually similar in texture and colour",
               "imagenet is the popular standard choice widely used in papers",
               "pretrained weights are available to download as checkpoints"]
-    return pd.DataFrame({"text_id": [f"{name}:{i:02d}" for i in range(n)],
+    return pd.DataFrame({"text_id": [f"{name}:{i:02d}" for i in range(n)], "wave": name,
                          "text": [f"{themes[i % 3]} {name} answer {i}" for i in range(n)]})
 
 
@@ -140,3 +147,67 @@ def test_umap_kernels_get_numba_disk_cache():
     SharedReduction(30, seed=0)
     for name in UNCACHED_KERNELS:  # still named so in the installed umap
         assert not isinstance(getattr(umap.umap_, name)._cache, NullCache), name
+
+
+def test_nearest_topic_by_cosine_to_centroids_outliers_included():
+    reference = np.array([[1, 0, 0], [1, 0.2, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    topics = np.array([0, 0, 1, -1])
+    new = np.array([[5, 0.5, 0], [0, 0.1, 3], [0.2, 2, 0], [1, 1, 0]], dtype=np.float32)
+    # centroids: 0 -> (1, 0.1, 0), 1 -> (0, 1, 0), -1 -> (0, 0, 1); the last row is nearer 0
+    assert nearest_topic(new, topics, reference).tolist() == [0, -1, 1, 0]
+
+
+def test_topics_fitted_on_some_waves_assign_the_others(tmp_path, root):
+    """With fit_waves, the fitted answers get what a fit of them alone gives, the others the
+    topic of the nearest centroid; topics keep their codes; a cached fit is reused bit for bit."""
+    codebook = load_codebook(root / "config/codebook.yaml")
+    first, added = wave("wave1", 30), wave("wave2", 12)
+    both = pd.concat([added, first], ignore_index=True)
+    alone = fit_topics(first, codebook, EmbeddingCache(tmp_path, CountingEncoder(), "t/m"),
+                       seed=1)
+    fit_cache = TopicFitCache(tmp_path / "fits")
+    result = fit_topics(both, codebook, EmbeddingCache(tmp_path, CountingEncoder(), "t/m"),
+                        seed=1, fit_waves=["wave1"], fit_cache=fit_cache)
+    table = result["topics"].set_index("text_id")
+    fitted = table.loc[first["text_id"]]
+    pd.testing.assert_frame_equal(fitted, alone["topics"].set_index("text_id"))
+    rest = table.loc[added["text_id"]]
+    assert rest["probability"].isna().all()
+    assert (rest["method"] == f"nearest topic centroid of {alone['method']}").all()
+    cache = EmbeddingCache(tmp_path, CountingEncoder(), "t/m")
+    expected = nearest_topic(cache.encode(added["text"].tolist()), fitted["topic"].to_numpy(),
+                             cache.encode(first["text"].tolist()))
+    assert rest["topic"].tolist() == expected.tolist()
+    info, alone_info = result["info"].set_index("topic"), alone["info"].set_index("topic")
+    assert info["count"].sum() == 42
+    assert (info["count"] - alone_info["count"]).sum() == 12
+    for column in ("label", "top_words", "code", "best_code", "code_similarity",
+                   "representative_texts"):
+        pd.testing.assert_series_equal(info[column], alone_info[column])
+    assert "fitted on waves wave1 (30 answers), the other 12 answers" in info[
+        "method_reason"].iloc[0]
+    assert len(list(fit_cache.dir.glob("*.json"))) == 1
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("refitted although the fitted answers did not change")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topics_module, "_fit_model", no_refit)
+        again = fit_topics(pd.concat([both, wave("wave3", 4)], ignore_index=True), codebook,
+                           EmbeddingCache(tmp_path, CountingEncoder(), "t/m"), seed=1,
+                           fit_waves=["wave1"], fit_cache=fit_cache)
+    pd.testing.assert_frame_equal(again["topics"].iloc[:42].reset_index(drop=True),
+                                  result["topics"].reset_index(drop=True))
+    changed = fit_topics(both, codebook, EmbeddingCache(tmp_path, CountingEncoder(), "t/m"),
+                         seed=2, fit_waves=["wave1"], fit_cache=fit_cache)
+    assert len(list(fit_cache.dir.glob("*.json"))) == 2  # another seed: another fit
+    assert changed["method"]
+
+
+def test_topic_fit_waves_without_answers_is_an_error(tmp_path, root):
+    from tlsurvey.errors import InputError
+
+    codebook = load_codebook(root / "config/codebook.yaml")
+    with pytest.raises(InputError, match="topic_fit_waves.*no free-text answers"):
+        fit_topics(wave("wave1", 10), codebook, EmbeddingCache(tmp_path, CountingEncoder()),
+                   fit_waves=["wave9"])

@@ -110,17 +110,13 @@ def test_centroids_equal_the_per_topic_means():
 
 
 def test_topic_info_representatives_bertopic_first_then_probability():
-    class Model:
-        representative_docs_ = {0: ["text b", "text a"], 1: ["text e"]}
-
-        def get_topic(self, topic):
-            return [("alpha", 0.5), ("beta", 0.25)] if topic == 0 else False
-
+    chosen = {0: ["text b", "text a"], 1: ["text e"]}
+    words = {0: [("alpha", 0.5), ("beta", 0.25)]}
     texts = pd.DataFrame({"text_id": list("abcdef"), "text": [f"text {c}" for c in "abcdef"]})
     table = pd.DataFrame({"text_id": list("fedcba"), "topic": [-1, 1, 0, 0, 0, 0],
                           "probability": [0.0, 0.9, 0.8, 0.7, 0.1, 0.2]})
     mapping = {0: ("code_x", "code_x", 0.7), 1: ("unmapped", "code_y", 0.2)}
-    info = topic_info(Model(), texts, table, "m", mapping).set_index("topic")
+    info = topic_info(words, chosen, texts, table, "m", mapping).set_index("topic")
     assert info.loc[0, "representative_text_ids"] == "b; a; d"
     assert info.loc[0, "representative_texts"] == "text b || text a || text d"
     assert info.loc[0, "label"] == "0_alpha_beta" and info.loc[0, "count"] == 4

@@ -7,6 +7,12 @@ CODING_CFG = config.get("coding", {})
 CODER_SHEETS = config.get("coder_sheets", [])
 EMBEDDING_CACHE = CODING_CFG.get("embedding_cache", "results/cache/embeddings")
 LEXICON_CACHE = CODING_CFG.get("lexicon_cache", "results/cache/lexicon")
+TOPIC_CACHE = CODING_CFG.get("topic_cache", "results/cache/topics")
+# The waves the topic model is fitted on (default: all); the others' answers are assigned.
+TOPIC_FIT_WAVES = CODING_CFG.get("topic_fit_waves")
+if TOPIC_FIT_WAVES is not None and set(TOPIC_FIT_WAVES) - set(WAVES):
+    raise ValueError(f"config coding.topic_fit_waves names waves that are not in config "
+                     f"waves {WAVES}: {sorted(set(TOPIC_FIT_WAVES) - set(WAVES))}")
 VALIDATION = CODING_CFG.get("validation", {})
 SEMANTIC_CFG = json.loads(json.dumps(CODING_CFG.get("semantic", {}), sort_keys=True))
 # The hand-coded validation set is scored only when it is there (a checkout with tests/).
@@ -48,6 +54,8 @@ rule coding_topics:
         min_topic_size=CODING_CFG.get("min_topic_size", 5),
         code_threshold=CODING_CFG.get("topic_code_threshold", 0.4),
         cache=EMBEDDING_CACHE,
+        fit_waves=TOPIC_FIT_WAVES,
+        fit_cache=TOPIC_CACHE,
     # the encoder's torch threads: 1 on small studies, so that the step runs beside
     # coding_lexicon; 2 pays off when many new answers must be embedded (153 vs 90 texts/s)
     threads: CODING_CFG.get("embedding_threads", 1)

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-topic-size", type=int, default=5)
     p.add_argument("--embedding-cache", default="results/cache/embeddings")
     p.add_argument("--lexicon-cache", default="results/cache/lexicon")
+    p.add_argument("--topic-cache", default="results/cache/topics")
+    p.add_argument("--topic-fit-waves", nargs="+", metavar="WAVE",
+                   help="fit the topic model on these waves only; assign the other answers")
     p.add_argument("--config", default="config/config.yaml",
                    help="workflow config; its privacy section gives the participant-id salt")
     p.add_argument("--no-topics", action="store_true",
@@ -61,7 +64,8 @@ def cli(argv=None) -> int:
     topics = info = semantic = None
     if not args.no_topics:
         pipeline.run_topics(args.texts, args.codebook, out, args.embedding_cache,
-                            seed=args.seed, min_topic_size=args.min_topic_size)
+                            seed=args.seed, min_topic_size=args.min_topic_size,
+                            fit_waves=args.topic_fit_waves, fit_cache_dir=args.topic_cache)
         topics, info, semantic = (out / "topics.parquet", out / "topic_info.csv",
                                   out / "semantic.parquet")
         pipeline.run_semantic(args.texts, args.codebook, args.coders, semantic,

@@ -19,6 +19,7 @@ from tlsurvey.coding.qdpx import write_qdpx
 from tlsurvey.coding.topics import (
     CODE_THRESHOLD,
     EmbeddingCache,
+    TopicFitCache,
     fit_topics,
     topic_codes,
 )
@@ -81,15 +82,16 @@ def run_lexicon(texts_path, codebook_path, lexicon_path, out, cache_dir=None) ->
 
 def run_topics(texts_path, codebook_path, out, cache_dir, seed=42,
                min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD,
-               threads=None) -> dict:
+               threads=None, fit_waves=None, fit_cache_dir=None) -> dict:
     """topics.parquet and topic_info.csv (``out``: see :func:`output_paths`); also caches the
     embeddings of the answers' sentences. Needs no lexicon matches, so it runs beside the
-    lexicon step."""
+    lexicon step. ``fit_waves`` and ``fit_cache_dir``: see :func:`fit_topics`."""
     out = output_paths(out, TOPIC_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
     result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size,
-                        code_threshold=code_threshold)
+                        code_threshold=code_threshold, fit_waves=fit_waves,
+                        fit_cache=TopicFitCache(fit_cache_dir) if fit_cache_dir else None)
     # The semantic coder's sentences too, while the model is loaded: run_semantic (rule
     # coding_semantic, after this one) then finds every embedding it needs in the cache.
     cache.encode(semantic.sentence_table(texts)["sentence"].tolist())

@@ -11,6 +11,7 @@ that similarity clears ``code_threshold``; otherwise it is ``unmapped``.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import warnings
@@ -335,18 +336,12 @@ def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, re
     return model, np.asarray(topics), probs
 
 
-def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int = 42,
-               min_topic_size: int = 5, code_threshold: float = CODE_THRESHOLD) -> dict:
-    """Seeded BERTopic over ``texts`` (text_id, text); returns topics, topic_info, model,
-    method and method_reason.
-
-    Small-corpus safeguards: UMAP neighbours/components shrink with the corpus, the minimum
-    topic size is capped at a quarter of it, and when HDBSCAN finds fewer than two topics,
-    leaves more than half the texts as outliers or puts more than 60% in one topic, the
-    clusterer is swapped for seeded k-means on the same UMAP reduction; ``method`` records
-    which was used and ``method_reason`` why.
-    """
-    texts = texts.sort_values("text_id", ignore_index=True)
+def _fit_model(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int,
+               min_topic_size: int) -> dict:
+    """Seeded BERTopic over ``texts`` (text_id, text; sorted by text_id), as plain values (the
+    same whether fitted now or read from a :class:`TopicFitCache`): ``text_id``, ``topic`` and
+    ``probability`` lists, ``words`` and ``representative_docs`` by topic, ``method``,
+    ``method_reason`` and ``n_reductions``."""
     docs = texts["text"].astype(str).tolist()
     log.info("embedding %d texts (cache %s)", len(docs), cache.path)
     embeddings = cache.encode(docs)
@@ -376,14 +371,137 @@ def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed:
             reason += ": limits met"
     probability = (np.asarray(probs, dtype=float) if probs is not None and np.ndim(probs) == 1
                    else np.full(len(docs), np.nan))
-    table = pd.DataFrame({"text_id": texts["text_id"], "topic": topics.astype(int),
-                          "probability": probability, "method": method, "seed": seed,
+    topic_ids = sorted(set(topics.tolist()))
+    chosen = getattr(model, "representative_docs_", None) or {}
+    return {"text_id": texts["text_id"].tolist(), "topic": topics.astype(int).tolist(),
+            "probability": probability.tolist(), "method": method, "method_reason": reason,
+            "words": {t: _top_words(model, t) for t in topic_ids},
+            "representative_docs": {int(t): list(d) for t, d in sorted(chosen.items())},
+            "n_reductions": reduction.n_fits if reduction else 0}
+
+
+class TopicFitCache:
+    """Topic fits (the plain values of :func:`_fit_model`), one JSON file per :meth:`key` in
+    ``cache_dir``: a rerun whose fitted answers are unchanged (a wave added that the model is
+    not fitted on, say) reads the fit instead of refitting UMAP and HDBSCAN."""
+
+    def __init__(self, cache_dir):
+        self.dir = Path(cache_dir)
+
+    @staticmethod
+    def key(texts: pd.DataFrame, codebook: dict, seed: int, min_topic_size: int,
+            model_id: str) -> str:
+        """sha256 of everything a fit depends on: the answers (text_id, text), the seed words,
+        seed, minimum topic size, embedding model, this module's source and the versions of
+        the packages that fit."""
+        from importlib.metadata import version
+
+        settings = {"seed": seed, "min_topic_size": min_topic_size, "model": model_id,
+                    "seed_topics": seed_topic_list(codebook),
+                    "source": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+                    "packages": {p: version(p) for p in FIT_PACKAGES}}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+        for text_id, text in zip(texts["text_id"], texts["text"].astype(str), strict=True):
+            digest.update(f"{text_id}\t{text}\n".encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> dict | None:
+        path = self.dir / f"{key}.json"
+        if not path.is_file():
+            return None
+        fitted = json.loads(path.read_text())
+        for name in ("words", "representative_docs"):
+            fitted[name] = {int(t): v for t, v in fitted[name].items()}
+        fitted["words"] = {t: [(w, s) for w, s in v] for t, v in fitted["words"].items()}
+        return fitted
+
+    def put(self, key: str, fitted: dict) -> None:
+        with atomic_path(self.dir / f"{key}.json") as tmp:
+            Path(tmp).write_text(json.dumps(fitted, sort_keys=True))
+
+
+# Packages whose versions are part of a topic fit's cache key.
+FIT_PACKAGES = ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy", "numba")
+
+
+def nearest_topic(embeddings: np.ndarray, topics: np.ndarray,
+                  reference: np.ndarray) -> np.ndarray:
+    """Topic of each row of ``embeddings``: the topic (outliers, -1, included) whose centroid
+    over the ``reference`` embeddings given ``topics`` is most similar by cosine (ties: the
+    lowest topic), as BERTopic assigns documents to a model saved without UMAP and HDBSCAN."""
+    ids = sorted(set(np.asarray(topics).tolist()))
+    centroids = topic_centroids(topics, reference, ids).astype(np.float64)
+    rows = np.asarray(embeddings, dtype=np.float64)
+
+    def unit(m):
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+    return np.asarray(ids)[np.argmax(unit(rows) @ unit(centroids).T, axis=1)]
+
+
+def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int = 42,
+               min_topic_size: int = 5, code_threshold: float = CODE_THRESHOLD,
+               fit_waves: list[str] | None = None, fit_cache: TopicFitCache | None = None
+               ) -> dict:
+    """Seeded BERTopic over ``texts`` (text_id, text, and wave with ``fit_waves``); returns
+    topics, topic_info, method, method_reason and n_reductions.
+
+    Small-corpus safeguards: UMAP neighbours/components shrink with the corpus, the minimum
+    topic size is capped at a quarter of it, and when HDBSCAN finds fewer than two topics,
+    leaves more than half the texts as outliers or puts more than 60% in one topic, the
+    clusterer is swapped for seeded k-means on the same UMAP reduction; ``method`` records
+    which was used and ``method_reason`` why.
+
+    With ``fit_waves``, the model is fitted on those waves' answers only and every other answer
+    gets the topic of :func:`nearest_topic` (its ``method`` says so, its probability is NaN),
+    so that adding a wave neither refits nor redefines the topics. Topics get their codes from
+    the fitted answers. With ``fit_cache``, a fit of the same answers and settings is read
+    from it instead of refitted (bit for bit the same values).
+    """
+    texts = texts.sort_values("text_id", ignore_index=True)
+    fitted_rows = np.ones(len(texts), dtype=bool)
+    if fit_waves is not None:
+        fitted_rows = texts["wave"].isin(fit_waves).to_numpy()
+        if len(texts) and not fitted_rows.any():
+            raise InputError("config", f"coding.topic_fit_waves {list(fit_waves)}: no "
+                             f"free-text answers in these waves to fit the topic model on")
+    part = texts[fitted_rows]
+    key = fit_cache.key(part, codebook, seed, min_topic_size, cache.model_id) \
+        if fit_cache else None
+    fitted = fit_cache.get(key) if fit_cache else None
+    if fitted is None:
+        fitted = _fit_model(part, codebook, cache, seed, min_topic_size)
+        if fit_cache:
+            fit_cache.put(key, fitted)
+    else:
+        log.info("topic fit of %d answers read from %s", len(part), fit_cache.dir)
+    if fitted["text_id"] != part["text_id"].tolist():
+        raise ValueError("topic fit and answers out of step")  # a bug, not bad input
+    embeddings = cache.encode(texts["text"].astype(str).tolist())
+    topics = np.zeros(len(texts), dtype=int)
+    probability = np.full(len(texts), np.nan)
+    methods = np.full(len(texts), f"nearest topic centroid of {fitted['method']}", dtype=object)
+    topics[fitted_rows] = fitted["topic"]
+    probability[fitted_rows] = fitted["probability"]
+    methods[fitted_rows] = fitted["method"]
+    reason = fitted["method_reason"]
+    if not fitted_rows.all():
+        topics[~fitted_rows] = nearest_topic(embeddings[~fitted_rows], topics[fitted_rows],
+                                             embeddings[fitted_rows])
+        reason += (f"; fitted on waves {', '.join(fit_waves)} ({int(fitted_rows.sum())} "
+                   f"answers), the other {int((~fitted_rows).sum())} answers given the topic "
+                   f"of the nearest centroid (cosine)")
+        log.info("%d answers of other waves assigned to the nearest topic centroid",
+                 int((~fitted_rows).sum()))
+    table = pd.DataFrame({"text_id": texts["text_id"], "topic": topics,
+                          "probability": probability, "method": methods, "seed": seed,
                           **cache.provenance()})
-    mapping = topic_mapping(table["topic"].to_numpy(), embeddings, codebook, cache,
+    mapping = topic_mapping(topics[fitted_rows], embeddings[fitted_rows], codebook, cache,
                             code_threshold)
-    info = topic_info(model, texts, table, method, mapping).assign(method_reason=reason)
-    return {"topics": table, "model": model, "method": method, "method_reason": reason,
-            "info": info, "n_reductions": reduction.n_fits if reduction else 0}
+    info = topic_info(fitted["words"], fitted["representative_docs"], texts, table,
+                      fitted["method"], mapping).assign(method_reason=reason)
+    return {"topics": table, "method": fitted["method"], "method_reason": reason,
+            "info": info, "n_reductions": fitted["n_reductions"]}
 
 
 def _top_words(model, topic: int) -> list[tuple[str, float]]:
@@ -422,11 +540,10 @@ def topic_mapping(topics: np.ndarray, embeddings: np.ndarray, codebook: dict, ca
     return out
 
 
-def representatives(model, table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+def representatives(chosen: dict, table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """The ``n`` representative texts of each topic (rows of ``table``: text_id, topic,
-    probability, text): BERTopic's representative documents (c-TF-IDF similarity) first, in
-    its order, then by probability and text_id."""
-    chosen = getattr(model, "representative_docs_", None) or {}
+    probability, text): BERTopic's representative documents (``chosen``: topic -> texts, by
+    c-TF-IDF similarity) first, in its order, then by probability and text_id."""
     ranks = pd.DataFrame([(topic, text, rank) for topic, docs in chosen.items()
                           for rank, text in enumerate(docs)], columns=["topic", "text", "_rank"])
     ranks = ranks.astype({"topic": "int64", "_rank": "float64"})
@@ -437,22 +554,23 @@ def representatives(model, table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     return ranked.groupby("topic", sort=True).head(n).drop(columns="_rank")
 
 
-def topic_info(model, texts: pd.DataFrame, table: pd.DataFrame, method: str,
-               mapping: dict) -> pd.DataFrame:
-    """One row per topic: label, count, top words, mapped code (or ``unmapped``) with the best
-    code's similarity, three representative texts."""
+def topic_info(words: dict, chosen: dict, texts: pd.DataFrame, table: pd.DataFrame,
+               method: str, mapping: dict) -> pd.DataFrame:
+    """One row per topic: label, count, top words (``words``: topic -> (word, score) pairs),
+    mapped code (or ``unmapped``) with the best code's similarity, three representative texts
+    (:func:`representatives` of ``chosen``)."""
     merged = table[["text_id", "topic", "probability"]].merge(texts[["text_id", "text"]],
                                                               on="text_id")
-    shown = representatives(model, merged).groupby("topic", sort=True).agg(
+    shown = representatives(chosen, merged).groupby("topic", sort=True).agg(
         ids=("text_id", "; ".join), texts=("text", " || ".join))
     rows = []
     for topic, count in merged.groupby("topic", sort=True).size().items():
-        words = _top_words(model, topic)
-        label = f"{topic}_" + "_".join(w for w, _ in words[:4]) if words else str(topic)
+        top = words.get(topic, [])
+        label = f"{topic}_" + "_".join(w for w, _ in top[:4]) if top else str(topic)
         code, best, similarity = mapping.get(topic, (None, None, np.nan))
         rows.append({
             "topic": int(topic), "label": label, "count": int(count),
-            "top_words": "; ".join(w for w, _ in words),
+            "top_words": "; ".join(w for w, _ in top),
             "code": code, "best_code": best, "code_similarity": similarity,
             "representative_text_ids": shown.at[topic, "ids"],
             "representative_texts": shown.at[topic, "texts"], "method": method,
