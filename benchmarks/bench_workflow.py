@@ -1,6 +1,7 @@
-"""The whole workflow: cold example, no-op, 1,000 and 10,000 respondents, and an added wave.
+"""The whole workflow: cold example, no-op, 1,000 and 10,000 respondents, an added wave, and
+``make run`` on a fresh clone.
 
-Usage: ``python benchmarks/bench_workflow.py [--steps cold,noop,n1000,n10000] [--cores 2]
+Usage: ``python benchmarks/bench_workflow.py [--steps cold,noop,n1000,n10000,fresh] [--cores 2]
 [--added 1000] [--targets all] [--out results/bench/workflow.json]``
 
 Each step runs Snakemake in a scratch copy of the project:
@@ -9,7 +10,11 @@ Each step runs Snakemake in a scratch copy of the project:
 - ``noop``: ``snakemake -n`` after that run (median of three);
 - ``n1000``: one simulated Qualtrics wave of 1,000 respondents;
 - ``n10000``: one wave of 10,000, then a LimeSurvey wave of ``--added`` respondents added to it
-  (only the new wave's ingest and its new texts should be recomputed).
+  (only the new wave's ingest and its new texts should be recomputed; the topic model is fitted
+  on the first wave, ``coding.topic_fit_waves``, so the added wave's answers are assigned);
+- ``fresh``: ``git clone`` of the project's last commit, then ``make run`` in it (creates .venv,
+  installs everything from the package registries and runs the example): set-up and workflow
+  seconds.
 
 For every run it prints and writes the wall time, the peak memory of any step, and each rule's
 share of the summed job time (Snakemake's job records), and for the added wave the rules
@@ -40,7 +45,7 @@ from tlsurvey.report import job_times
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["Snakefile", "environment.yml", "workflow", "scripts", "config", "data"]
-STEPS = ("cold", "noop", "n1000", "n10000")
+STEPS = ("cold", "noop", "n1000", "n10000", "fresh")
 # Runs a command; prints the peak resident memory (KiB) of its largest descendant and the CPU
 # seconds of all of them (less sensitive than wall time to other load on the machine).
 PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
@@ -106,19 +111,23 @@ def run(workdir: Path, cores: int, config: dict | None = None, targets=("all",))
     }
 
 
-def embedded(workdir: Path) -> int:
-    """Texts embedded by the last coding_topics run (its log)."""
+def topics_log(workdir: Path) -> dict:
+    """Texts embedded by the last coding_topics run and whether it refitted the topic model
+    (its log)."""
     log = workdir / "logs/coding/topics.log"
-    found = re.findall(r"(\d+) new embeddings|embedded (\d+)/",
-                       log.read_text() if log.is_file() else "")
-    return int(next(n for n in found[-1] if n)) if found else 0
+    text = log.read_text() if log.is_file() else ""
+    found = re.findall(r"(\d+) new embeddings|embedded (\d+)/", text)
+    return {"texts_embedded": int(next(n for n in found[-1] if n)) if found else 0,
+            "topic_fit": "read from cache" if "topic fit of" in text else "fitted"}
 
 
 def scale_config(workdir: Path, waves: list[dict], cores: int) -> dict:
     """The example's config on ``waves``, embedding on all ``cores`` (as advised for large
-    waves: coding_topics is then the only job running)."""
+    waves: coding_topics is then the only job running), the topic model fitted on the first
+    wave (``coding.topic_fit_waves``: an added wave's answers are assigned to its topics)."""
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     config["coding"]["embedding_threads"] = cores
+    config["coding"]["topic_fit_waves"] = [waves[0]["wave"]["label"]]
     config.update(waves=[w["wave"] for w in waves],
                   coder_sheets=[s for w in waves for s in w["sheets"]],
                   instrument=waves[0]["wave"]["instrument"])
@@ -148,19 +157,40 @@ def step_scale(args, participants: int, added: int = 0) -> dict:
     first = simulate(workdir, "big", participants, 11, "qualtrics-csv")
     config = scale_config(workdir, [first], args.cores)
     result = {"participants": participants, **run(workdir, args.cores, config, args.targets)}
-    result["texts_embedded"] = embedded(workdir)
+    result.update(topics_log(workdir))
     if added:
         more = simulate(workdir, "added", added, 12, "limesurvey")
         config = scale_config(workdir, [first, more], args.cores)
         again = run(workdir, args.cores, config, args.targets)
-        result["added_wave"] = {"participants": added, **again,
-                                "texts_embedded": embedded(workdir)}
+        result["added_wave"] = {"participants": added, **again, **topics_log(workdir)}
     shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def step_fresh(args) -> dict:
+    clone = Path(tempfile.mkdtemp(prefix="tlsurvey-fresh-")) / "tlsurvey"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    result = {"load_average": round(os.getloadavg()[0], 1)}
+    for part, target in [("setup", ".venv/.installed"), ("workflow", "run")]:
+        started = time.perf_counter()
+        done = subprocess.run(["make", target, f"CORES={args.cores}"], cwd=clone, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode:
+            sys.exit(f"make {target} failed in {clone}:\n{done.stderr[-3000:]}")
+        result[f"{part}_seconds"] = round(time.perf_counter() - started, 1)
+    result["wall_seconds"] = round(result["setup_seconds"] + result["workflow_seconds"], 1)
+    shutil.rmtree(clone.parent, ignore_errors=True)
     return result
 
 
 def report(name: str, result: dict) -> None:
     """Print one step's figures."""
+    if "setup_seconds" in result:
+        print(f"{name}: make run on a fresh clone {result['wall_seconds']:.1f} s wall (set-up "
+              f"{result['setup_seconds']:.1f} s, workflow {result['workflow_seconds']:.1f} s; "
+              f"load average {result['load_average']})")
+        return
     if "dry_run_seconds" in result:
         print(f"{name}: snakemake -n after a run {result['dry_run_seconds']:.2f} s wall, "
               f"{result['dry_run_cpu_seconds']:.2f} s CPU (load average "
@@ -174,7 +204,8 @@ def report(name: str, result: dict) -> None:
         print(f"{label}: {part['wall_seconds']:.1f} s wall, {part['cpu_seconds']:.0f} s CPU, "
               f"{part['job_seconds']:.1f} s of jobs, peak step memory "
               f"{part['peak_step_memory_mib']:.0f} MiB, load average {part['load_average']}"
-              + (f", {part['texts_embedded']} texts embedded" if "texts_embedded" in part else ""))
+              + (f", {part['texts_embedded']} texts embedded, topic model {part['topic_fit']}"
+                 if "texts_embedded" in part else ""))
         print(f"  largest shares of job time: {shares}")
         if part is not result:  # the added wave: every rule that ran again
             print("  ran again: " + ", ".join(f"{rule} x{r['jobs']}"
@@ -198,7 +229,7 @@ def main(argv=None) -> dict:
     results = json.loads(out.read_text()) if out.is_file() else {}
     runners = {"cold": step_cold, "noop": step_noop,
                "n1000": lambda a: step_scale(a, 1000),
-               "n10000": lambda a: step_scale(a, 10000, a.added)}
+               "n10000": lambda a: step_scale(a, 10000, a.added), "fresh": step_fresh}
     for step in STEPS:
         if step in steps:
             key = step if args.targets == ["all"] else f"{step}:{','.join(args.targets)}"

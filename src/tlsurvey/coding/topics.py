@@ -324,6 +324,7 @@ def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
 
 def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, reduction):
     from sklearn.feature_extraction.text import CountVectorizer
+    from threadpoolctl import threadpool_limits
 
     BERTopic = import_bertopic().BERTopic  # noqa: N806
     clusterer = _clusterer(min_topic_size, seed, n_clusters)
@@ -332,7 +333,11 @@ def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, re
                      vectorizer_model=CountVectorizer(stop_words="english", min_df=1),
                      seed_topic_list=seed_topic_list(codebook), min_topic_size=min_topic_size,
                      top_n_words=10)
-    topics, probs = model.fit_transform(docs, embeddings.copy())
+    # One BLAS/OpenMP thread: multi-threaded BLAS splits long sums (ARPACK's dot products in
+    # UMAP's spectral start, from about 10,000 rows) and k-means' OpenMP reductions differently
+    # with each thread count, so topics would depend on the cores the step got.
+    with threadpool_limits(1):
+        topics, probs = model.fit_transform(docs, embeddings.copy())
     return model, np.asarray(topics), probs
 
 
