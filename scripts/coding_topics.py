@@ -10,5 +10,6 @@ with all_or_nothing():  # the step writes all of its outputs or none
     run_topics(snakemake.input.texts, snakemake.input.codebook, dict(snakemake.output.items()),
                snakemake.params.cache,
                seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size,
-               code_threshold=snakemake.params.code_threshold, threads=snakemake.threads,
-               fit_waves=snakemake.params.fit_waves, fit_cache_dir=snakemake.params.fit_cache)
+               code_threshold=snakemake.params.code_threshold,
+               threads=snakemake.params.embedding_threads, fit_waves=snakemake.params.fit_waves,
+               fit_cache_dir=snakemake.params.fit_cache)

@@ -56,10 +56,14 @@ rule coding_topics:
         cache=EMBEDDING_CACHE,
         fit_waves=TOPIC_FIT_WAVES,
         fit_cache=TOPIC_CACHE,
-    # the encoder's torch threads: 1 on small studies, so that the step runs beside
-    # coding_lexicon; 2 pays off when many new answers must be embedded (153 vs 90 texts/s)
-    threads: CODING_CFG.get("embedding_threads", 1)
-    # first of the chain: with 2 threads it must get both cores before anything fills one
+        # the encoder's torch threads (2 pays off when many new answers must be embedded: 153
+        # vs 90 texts/s); topic fitting runs on one thread
+        embedding_threads=CODING_CFG.get("embedding_threads", 1),
+    # Scheduled as one core: Snakemake's scheduler never holds a core free, so a two-core job
+    # waits until no single-core job is left to start (minutes after ingest, on 2 cores). The
+    # encoder's extra threads share the cores with whatever else runs.
+    threads: 1
+    # first of the chain
     priority: 60
     log:
         "logs/coding/topics.log",
