@@ -14,9 +14,10 @@ with all_or_nothing():  # the step writes all of its outputs or none
     figures = {Path(p).stem: p for p in snakemake.input.figures}
     captions = {Path(p).stem: p for p in snakemake.input.captions}
     times = job_times(exclude=[snakemake.rule])
+    cache = {}  # the inputs read and derived once, for the report and the bundle's copy
     out = build_report(tables, snakemake.output.html, figures, captions, config=snakemake.config,
-                       times=times)
+                       times=times, cache=cache)
     log.info("wrote %s", out)
     bundle = build_bundle(tables, snakemake.output.bundle, figures, captions, snakemake.input.pdfs,
-                          snakemake.params.tex, config=snakemake.config, times=times)
+                          snakemake.params.tex, config=snakemake.config, times=times, cache=cache)
     log.info("wrote %s", bundle)

@@ -538,3 +538,34 @@ def test_task_sentence_states_the_other_choices_excluded():
     assert ("14 of 24 participants (58%, 95% CI [39%, 76%]) chose a different source for the "
             "two case studies (6 participants who chose an option outside the listed sources "
             "excluded).") in sections.task_sentences(dep)
+
+
+def test_bundle_sharing_the_reports_cache_writes_the_same_pages(tmp_path, ingest, monkeypatch):
+    """One cache for the report and the bundle: each page as built without it, and the inputs
+    read once (the second build only uses what the first one read and derived)."""
+    from tlsurvey.report import build_bundle
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    paths, figures = ingest
+    pdfs = [p.with_suffix(".pdf") for p in figures.values()]
+    alone = build_bundle(paths, tmp_path / "alone", figures, {}, pdfs, ["coefficients"])
+    cache = {}
+    page = build(tmp_path / "shared", paths, figures, cache=cache)
+    filled = dict(cache)
+    assert {key[0] for key in filled} >= {"table", "figure", "sha256"}
+    assert page == build(tmp_path / "fresh", paths, figures)
+    shared = build_bundle(paths, tmp_path / "shared" / "bundle", figures, {}, pdfs,
+                          ["coefficients"], cache=cache)
+    assert cache.keys() == filled.keys()
+    assert all(cache[k] is filled[k] for k in filled)
+    for name in ("report.html", "tables/coefficients.tex"):
+        assert (shared / name).read_bytes() == (alone / name).read_bytes()
+
+
+def test_raters_are_the_raters_of_participant_codes():
+    from tlsurvey.report import coded
+
+    for codes in (HUMAN_CODES, HUMAN_CODES[HUMAN_CODES["origin"] != "human"],
+                  HUMAN_CODES.assign(source="a"), HUMAN_CODES.drop(columns="source")):
+        found = set(coded.participant_codes(codes)["rater"])
+        assert set(coded.raters(codes)) == found

@@ -11,7 +11,7 @@ from tlsurvey.descriptives import mean_ci
 
 def present(values, order: Sequence[str]) -> list[str]:
     """Canonical ``order`` restricted to the ``values`` present, then any extras sorted."""
-    seen = set(pd.Series(values).dropna().astype(str))
+    seen = set(pd.Series(pd.Series(values).dropna().unique()).astype(str))  # each value once
     return [v for v in order if v in seen] + sorted(seen - set(order))
 
 

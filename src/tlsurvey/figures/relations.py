@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
@@ -35,14 +36,17 @@ def rmcorr_label(rmcorr: pd.DataFrame | None, case: str, dim: str) -> str | None
                 row.get(pick(rows, "p", "pval", "p_value", required=False)))
 
 
+POINT_SIZE = 6  # points^2, of a rating in the similarity-expected scatter
+
+
 def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame | None = None,
                         seed: int = 0):
     """Similarity (x) against the outcome dimension (y), jittered, per case study x similarity
     dimension; axes span the dimensions' scales.
 
     Each participant's least-squares line over the sources is drawn in grey (``gid``
-    ``"participant"``); points are coloured by source; the repeated-measures correlation of
-    ``rmcorr`` is written in each panel.
+    ``"participant"``); points (one collection per panel, gid ``"points"``) are coloured by
+    source; the repeated-measures correlation of ``rmcorr`` is written in each panel.
     """
     label = theme.labeller(study)
     outcome = study.outcome if study is not None else None
@@ -57,19 +61,19 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
                              label=label)
     rng = np.random.default_rng(seed)
     palette = theme.colors(study, present(wide["source"], study.source_ids if study else ()))
+    index = {source: k for k, source in enumerate(palette)}
+    rgba = to_rgba_array(list(palette.values()))
     for (case, dim), ax in grid.items():
         part = wide[wide["case_study"] == case].dropna(subset=[dim, outcome])
         ax.add_collection(LineCollection(participant_lines(part, dim, outcome),
                                          colors=theme.GREY, alpha=0.5, linewidths=0.5,
                                          gid="participant", zorder=1))
         pts = part[part["source"].isin(list(palette))]
-        jittered = pts.assign(x=pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
-                              y=pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
-                              shown=pts["source"].map(label))
-        sns.scatterplot(jittered, x="x", y="y", hue="shown",
-                        hue_order=[label(s) for s in palette],
-                        palette={label(s): c for s, c in palette.items()}, s=6, alpha=0.8,
-                        linewidth=0, legend=(case, dim) == (cases[0], dims[0]), ax=ax, zorder=2)
+        # one collection of every point in row order, each coloured by its source
+        ax.scatter(pts[dim] + rng.uniform(-0.15, 0.15, len(pts)),
+                   pts[outcome] + rng.uniform(-0.15, 0.15, len(pts)),
+                   c=rgba[pts["source"].map(index).to_numpy()], s=POINT_SIZE, alpha=0.8,
+                   linewidths=0, zorder=2, gid="points")
         ax.set_ylabel("")
         ax.set_xlabel("")
         note = rmcorr_label(rmcorr, case, dim)
@@ -88,28 +92,31 @@ def similarity_expected(ratings: pd.DataFrame, study=None, rmcorr: pd.DataFrame 
             ax.set_xlabel(theme.similarity_label(label(dim)))
     for case in cases:
         grid[(case, dims[0])].set_ylabel(f"{label(case)}\n{label(outcome)}")
-    first = grid[(cases[0], dims[0])]
-    handles, labels = first.get_legend_handles_labels()
-    first.get_legend().remove()
-    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), markerscale=2)
+    handles = [Line2D([], [], color=color, marker="o", linestyle="none", alpha=0.8,
+                      markersize=np.sqrt(POINT_SIZE), markeredgewidth=0)
+               for color in palette.values()]
+    fig.legend(handles, [label(s) for s in palette], loc="outside upper center",
+               ncols=len(palette), markerscale=2)
     return fig
 
 
 def participant_lines(part: pd.DataFrame, x: str, y: str) -> np.ndarray:
     """Each (wave, participant)'s least-squares line of ``y`` on ``x`` from their lowest to
     their highest ``x``, for participants whose ``x`` varies: (n, 2, 2) segment ends."""
-    keys = [part["wave"], part["participant"]]
-    xs, ys = part[x].astype(float), part[y].astype(float)
-    dx = xs - xs.groupby(keys).transform("mean")
-    dy = ys - ys.groupby(keys).transform("mean")
-    fit = pd.DataFrame({"sxy": dx * dy, "sxx": dx * dx}).groupby(keys, sort=True).sum()
-    ends = pd.DataFrame({"x": xs, "y": ys}).groupby(keys, sort=True).agg(
-        low=("x", "min"), high=("x", "max"), x_mean=("x", "mean"), y_mean=("y", "mean"))
+    xs, ys = part[x].to_numpy(float), part[y].to_numpy(float)
+    grouped = pd.DataFrame({"x": xs, "y": ys}).groupby(
+        [part["wave"].to_numpy(), part["participant"].to_numpy()], sort=True)
+    ends = grouped.agg(low=("x", "min"), high=("x", "max"), x_mean=("x", "mean"),
+                       y_mean=("y", "mean"))
+    group = grouped.ngroup().to_numpy()  # row -> its participant's row of ``ends``
+    x_mean, y_mean = ends["x_mean"].to_numpy(), ends["y_mean"].to_numpy()
+    dx, dy = xs - x_mean[group], ys - y_mean[group]
+    sxy = np.bincount(group, weights=dx * dy, minlength=len(ends))
+    sxx = np.bincount(group, weights=dx * dx, minlength=len(ends))
     varies = (ends["high"] > ends["low"]).to_numpy()
-    slope = (fit["sxy"] / fit["sxx"]).to_numpy()[varies]
-    ends = ends[varies]
-    x0, x1 = ends["low"].to_numpy(), ends["high"].to_numpy()
-    at = ends["y_mean"].to_numpy() - slope * ends["x_mean"].to_numpy()
+    slope = sxy[varies] / sxx[varies]
+    x0, x1 = ends["low"].to_numpy()[varies], ends["high"].to_numpy()[varies]
+    at = y_mean[varies] - slope * x_mean[varies]
     return np.stack([np.stack([x0, at + slope * x0], axis=1),
                      np.stack([x1, at + slope * x1], axis=1)], axis=1)
 

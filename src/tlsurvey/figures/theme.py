@@ -126,15 +126,37 @@ def sequential():
     return sns.light_palette(OKABE_ITO["blue"], as_cmap=True)
 
 
+DENSE = 2000  # a collection with more points or lines is drawn as an image in vector formats
+
+
+def dense_collections(fig, at_least: int = DENSE) -> list:
+    """The collections of ``fig`` with at least ``at_least`` offsets or paths (one point or
+    line of a participant each: thousands at survey scale)."""
+    return [c for ax in fig.axes for c in ax.collections
+            if max(len(c.get_offsets()), len(c.get_paths())) >= at_least]
+
+
 def render(fig, fmt: str) -> bytes:
-    """Figure bytes in ``fmt`` ("png" or "pdf") with fixed metadata (no dates, fixed producer)."""
+    """Figure bytes in ``fmt`` ("png" or "pdf") with fixed metadata (no dates, fixed producer).
+
+    In a PDF the :func:`dense_collections` are rasterized at the PNG's resolution (axes, text
+    and sparse layers stay vector), so that its size and drawing time do not grow with the
+    number of participants.
+    """
     metadata = {
         "png": {"Software": "tlsurvey"},
         "pdf": {"Creator": "tlsurvey", "Producer": "tlsurvey", "CreationDate": None},
     }[fmt]
+    dense = [c for c in dense_collections(fig) if not c.get_rasterized()] if fmt == "pdf" else []
     buffer = io.BytesIO()
-    with plt.rc_context(RC):
-        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    try:
+        for collection in dense:
+            collection.set_rasterized(True)
+        with plt.rc_context(RC):
+            fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    finally:
+        for collection in dense:
+            collection.set_rasterized(False)
     return buffer.getvalue()
 
 

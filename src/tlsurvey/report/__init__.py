@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,11 @@ CSS_PX_PER_INCH = 110  # display size: a 7 in figure is 770 px wide
 
 @dataclass
 class Inputs:
-    """Named input files, read lazily; a missing name or file reads as ``None``."""
+    """Named input files, read lazily; a missing name or file reads as ``None``.
+
+    ``cache`` holds what was read or derived from them (tables, YAML, figure data, tables of
+    :meth:`derived`); builds from the same inputs may share it (the report and its bundle copy).
+    """
 
     paths: Mapping[str, Path]
     figures: Mapping[str, Path] = field(default_factory=dict)
@@ -43,7 +47,7 @@ class Inputs:
     config: Mapping = field(default_factory=dict)
     out: Path = Path("results/report/report.html")
     links: Mapping[str, str] = field(default_factory=dict)
-    _cache: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         """True when input ``name`` was given and exists."""
@@ -53,9 +57,14 @@ class Inputs:
         """Input ``name`` as a DataFrame (parquet or CSV), or None."""
         if not self.has(name):
             return None
-        if name not in self._cache:
-            self._cache[name] = read_table(self.paths[name])
-        return self._cache[name]
+        return self.derived(("table", name), lambda: read_table(self.paths[name]))
+
+    def derived(self, key, build: Callable[[], object]):
+        """``build()``, computed once per ``cache`` under ``key`` (a tuple naming what is
+        derived); callers treat the result as read-only."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
 
     @functools.cached_property
     def study(self) -> Study | None:
@@ -69,7 +78,9 @@ class Inputs:
 
     def yaml(self, name: str) -> dict | None:
         """Input ``name`` read as YAML, or None."""
-        return load_yaml(self.paths[name]) if self.has(name) else None
+        if not self.has(name):
+            return None
+        return self.derived(("yaml", name), lambda: load_yaml(self.paths[name]))
 
     def href(self, name: str) -> str | None:
         """Relative link from the report to input ``name`` (None when absent); ``links``
@@ -85,12 +96,17 @@ class Inputs:
         path = self.figures.get(name)
         if path is None or not Path(path).exists():
             return None
-        raw = Path(path).read_bytes()
-        width = int.from_bytes(raw[16:20], "big")  # PNG IHDR width in pixels
+        src, width = self.derived(("figure", name), lambda: png_data(path))
         caption = self.captions.get(name, "")
         return {"kind": "figure", "name": name, "caption": caption, "alt": caption or name,
-                "src": "data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
-                "width": round(width / DPI * CSS_PX_PER_INCH)}
+                "src": src, "width": round(width / DPI * CSS_PX_PER_INCH)}
+
+
+def png_data(path) -> tuple[str, int]:
+    """A PNG file as a base64 data URI, and its width in pixels (from its IHDR chunk)."""
+    raw = Path(path).read_bytes()
+    return ("data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
+            int.from_bytes(raw[16:20], "big"))
 
 
 def caption_text(path) -> str:
@@ -164,7 +180,9 @@ def provenance_info(inp: Inputs, config_path=None, times: pd.DataFrame | None = 
                   if Path(p).is_file()})
     config = dict(inp.config)
     lexicon = config.get("lexicon") or (inp.paths.get("lexicon"))
-    sha256 = functools.cache(file_sha256)  # the lexicon is usually an input too
+    def sha256(path):  # once per file and cache (the lexicon is usually an input too)
+        return inp.derived(("sha256", str(path)), lambda: file_sha256(path))
+
     return {
         "versions": provenance.package_versions(),
         "python": platform.python_version(),
@@ -197,7 +215,7 @@ def render(context: dict) -> str:
 def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, str | Path] = None,
                  captions: Mapping[str, str | Path] = None, config: Mapping | None = None,
                  config_path=None, times: pd.DataFrame | None = None,
-                 links: Mapping[str, str] | None = None) -> Path:
+                 links: Mapping[str, str] | None = None, cache: dict | None = None) -> Path:
     """Write the self-contained HTML report.
 
     Parameters
@@ -219,6 +237,9 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
     links
         Input name -> link written instead of the relative path (e.g. ``{"audit":
         "audit.html"}`` for a copy beside the report).
+    cache
+        What was read and derived from ``inputs`` by an earlier build of the same inputs
+        (:class:`Inputs`; filled by this one): pass one dict to the report and its bundle.
 
     Returns
     -------
@@ -234,6 +255,7 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
         config=config or {},
         out=Path(out),
         links=dict(links or {}),
+        cache={} if cache is None else cache,
     )
     body = sections.build_all(inp)
     title = inp.study.title if inp.study is not None else "Survey"
@@ -244,10 +266,11 @@ def build_report(inputs: Mapping[str, str | Path], out, figures: Mapping[str, st
 
 def build_bundle(inputs: Mapping[str, str | Path], out_dir, figures: Mapping[str, str | Path],
                  captions: Mapping[str, str | Path], pdfs, tex_tables, config=None,
-                 times=None) -> Path:
+                 times=None, cache: dict | None = None) -> Path:
     """Write the reviewer's bundle: ``report.html`` with ``audit.html`` beside it (linked),
     ``tables/<name>.tex`` (paper tables with the study's display labels) and
-    ``figures/<name>.pdf``.
+    ``figures/<name>.pdf``; ``cache`` as in :func:`build_report` (the report's, when it was
+    built from the same inputs).
 
     Returns
     -------
@@ -261,7 +284,7 @@ def build_bundle(inputs: Mapping[str, str | Path], out_dir, figures: Mapping[str
     out_dir = Path(out_dir)
     study = Study.load(inputs["study"]) if "study" in inputs else None
     build_report(inputs, out_dir / "report.html", figures, captions, config=config, times=times,
-                 links={"audit": "audit.html"} if "audit" in inputs else None)
+                 links={"audit": "audit.html"} if "audit" in inputs else None, cache=cache)
     if "audit" in inputs:
         write_bytes(Path(inputs["audit"]).read_bytes(), out_dir / "audit.html")
     for name in tex_tables:

@@ -24,27 +24,34 @@ def participant_codes(codes: pd.DataFrame) -> pd.DataFrame:
     coder of a human code (from its ``source``, ``;``-joined coders) and ``both coders`` when
     every coder of the table gave it to the same text."""
     auto = codes[codes["origin"] != HUMAN].assign(rater=lambda d: d["origin"].astype(str))
-    human = codes[codes["origin"] == HUMAN]
-    if "source" not in codes.columns:  # coders not recorded: one human column
-        human = human.assign(source=HUMAN)
-    coders = sorted({c for s in human["source"].dropna().astype(str) for c in s.split(";") if c})
+    human, coders, both = human_coders(codes)
     rows = [auto[["participant", "wave", "text_id", "code", "rater"]]]
     if len(human):
         split = human.assign(rater=human["source"].astype(str).str.split(";")).explode("rater")
         rows.append(split[split["rater"].isin(coders)][
             ["participant", "wave", "text_id", "code", "rater"]])
-        given = human["source"].astype(str).str.split(";").map(set)
-        both = human[given.map(lambda s: set(coders) <= s) & (len(coders) > 1)]
-        rows.append(both[["participant", "wave", "text_id", "code"]].assign(rater=BOTH))
+        rows.append(human[both][["participant", "wave", "text_id", "code"]].assign(rater=BOTH))
     return pd.concat(rows, ignore_index=True)
 
 
+def human_coders(codes: pd.DataFrame) -> tuple[pd.DataFrame, list[str], pd.Series]:
+    """The human codes (``source`` = ``human`` when coders are not recorded), their coders
+    (sorted) and which of them every coder gave (only when there are several coders)."""
+    human = codes[codes["origin"] == HUMAN]
+    if "source" not in codes.columns:  # coders not recorded: one human column
+        human = human.assign(source=HUMAN)
+    coders = sorted({c for s in human["source"].dropna().astype(str) for c in s.split(";") if c})
+    given = human["source"].astype(str).str.split(";").map(set)
+    both = given.map(lambda s: set(coders) <= s).astype(bool) & (len(coders) > 1)
+    return human, coders, both
+
+
 def raters(codes: pd.DataFrame) -> list[str]:
-    """Column order: automatic origins (as found), each coder, then ``both coders``."""
-    found = participant_codes(codes)["rater"]
-    auto = [o for o in dict.fromkeys(codes["origin"].astype(str)) if o != HUMAN]
-    coders = sorted(set(found) - set(auto) - {BOTH})
-    return auto + coders + ([BOTH] if BOTH in set(found) else [])
+    """Column order: automatic origins (as found), each coder, then ``both coders``: the
+    raters of :func:`participant_codes`."""
+    auto = [o for o in codes["origin"].astype(str).unique() if o != HUMAN]  # in order found
+    _, coders, both = human_coders(codes)
+    return auto + sorted(set(coders) - set(auto) - {BOTH}) + ([BOTH] if both.any() else [])
 
 
 def coded_shares(codes: pd.DataFrame, n_participants: int, codebook: Mapping | None = None,
@@ -63,7 +70,7 @@ def coded_shares(codes: pd.DataFrame, n_participants: int, codebook: Mapping | N
     data["family"] = data["code"].map(lambda c: of.get(c, c))
     counts = data.drop_duplicates(["wave", "participant", by, "rater"]).groupby(
         [by, "rater"]).size()
-    automatic = set(codes["origin"].astype(str)) - {HUMAN}
+    automatic = set(codes["origin"].astype(str).unique()) - {HUMAN}
     rel = {}
     if reliability is not None and not reliability.empty and by == "code":
         rel = reliability.drop_duplicates("code").set_index("code")[["kappa", "n_units"]].to_dict(
@@ -116,15 +123,17 @@ def quotes(codes: pd.DataFrame, texts: pd.DataFrame, codebook: Mapping | None, p
     """
     of, names = families(codebook)
     auto = codes[(codes["origin"] == "lexicon") & codes["evidence"].fillna("[]").ne("[]")]
-    by_id = texts.set_index("text_id")["text"]
+    text_of = dict(zip(texts["text_id"].to_numpy(), texts["text"].to_numpy(), strict=True))
     rows = []
-    for row in auto.itertuples():
-        spans = json.loads(row.evidence)
-        if row.text_id not in by_id.index or not spans:
+    for code, participant, text_id, evidence in zip(
+            *(auto[c].to_numpy() for c in ("code", "participant", "text_id", "evidence")),
+            strict=True):
+        spans = json.loads(evidence)
+        if text_id not in text_of or not spans:
             continue
-        rows.append({"family": of.get(row.code, row.code), "code": row.code,
-                     "participant": row.participant, "text_id": row.text_id,
-                     "quote": sentence(str(by_id[row.text_id]), spans[0]["start"], width)})
+        rows.append({"family": of.get(code, code), "code": code, "participant": participant,
+                     "text_id": text_id,
+                     "quote": sentence(str(text_of[text_id]), spans[0]["start"], width)})
     found = pd.DataFrame(rows, columns=["family", "code", "participant", "text_id", "quote"])
     if found.empty:
         return found.drop(columns="participant")

@@ -79,13 +79,20 @@ def task_dependence(inp, label) -> dict:
                    "tab-task_dependence")
 
 
+def family_rationales(inp) -> pd.DataFrame:
+    """:func:`tlsurvey.report.coded.family_rationales` of the inputs (codes, choices,
+    codebook), computed once per report cache."""
+    return inp.derived(("family_rationales",), lambda: coded.family_rationales(
+        inp.table("codes"), inp.table("choices"), inp.yaml("codebook")))
+
+
 def rationale_families(inp, label) -> dict:
     """The most cited code family per case study (lexicon codes), with n and CI."""
     title = "What rationales cite"
     codes, choices = inp.table("codes"), inp.table("choices")
     if codes is None or choices is None:
         return unavailable("families", title, "codes.parquet")
-    shares = coded.family_rationales(codes, choices, inp.yaml("codebook"))
+    shares = family_rationales(inp)
     if shares.empty:
         return finding("families", title, "No case-study rationale received a lexicon code.")
     parts = []
@@ -155,13 +162,15 @@ def ethics(inp, label) -> dict:
     if codes is None or responses is None or not members:
         return unavailable("ethics", title, "codes.parquet and an ethics group in the codebook")
     n = len(responses)
-    shares = coded.coded_shares(codes[codes["code"].isin(members)], n, book, by="family")
+    shares = inp.derived(("ethics_shares",), lambda: coded.coded_shares(
+        codes[codes["code"].isin(members)], n, book, by="family"))
     if shares.empty:
         return finding("ethics", title, f"No answer of the {n} participants received an ethics "
                        "or fairness code, by any origin.", True, "code_families",
                        "tab-coded-shares")
     per = shares.set_index("rater")["n"]
-    found = {r: int(per.get(r, 0)) for r in coded.raters(codes)}
+    raters = inp.derived(("raters",), lambda: coded.raters(codes))
+    found = {r: int(per.get(r, 0)) for r in raters}
     agreement = _origin_kappa(inp.table("auto_vs_human"), members)
     # an automatic origin that disagrees with the human coders on these codes gives no rate
     poor = {o for o, k in agreement.items() if not k >= MIN_ORIGIN_KAPPA}

@@ -369,7 +369,8 @@ def coded_share_blocks(inp) -> list[dict]:
     if codes is None or responses is None:
         return [missing("codes.parquet", "responses.parquet")]
     n = len(responses)
-    shares = coded.share_table(codes, n, book, inp.table("reliability"))
+    shares = inp.derived(("share_table",), lambda: coded.share_table(
+        codes, n, book, inp.table("reliability")))
     blocks = [para(
         f"Each column counts the {n} analysed participants with the code in any of their "
         "answers, by one origin: never a union over origins or coders. \"Both coders\" is the "
@@ -379,7 +380,7 @@ def coded_share_blocks(inp) -> list[dict]:
               tid="coded-shares")]
     choices = inp.table("choices")
     if choices is not None:
-        fam = coded.family_rationales(codes, choices, book)
+        fam = findings.family_rationales(inp)
         if not fam.empty:
             fam = fam.assign(case_study=fam["case_study"].map(label), rationales=[
                 f"{k} of {m}" for k, m in zip(fam["k"], fam["n"], strict=True)])
@@ -395,7 +396,7 @@ def quote_blocks(inp) -> list[dict]:
     codes, texts = inp.table("codes"), inp.table("texts")
     if codes is None or texts is None:
         return [missing("codes.parquet", "texts.parquet")]
-    found = coded.quotes(codes, texts, inp.yaml("codebook"))
+    found = inp.derived(("quotes",), lambda: coded.quotes(codes, texts, inp.yaml("codebook")))
     return [h3("Example quotes per family"),
             table(found, "Short quotes carrying a code of each family (lexicon evidence; "
                   "answers de-identified at ingest; every coded answer is in the audit page)",
