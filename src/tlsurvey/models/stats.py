@@ -84,7 +84,7 @@ def mc_pvalue(null, observed: float, tol: float = 1e-9) -> float:
     return float((np.sum(null >= observed - tol) + 1) / (len(null) + 1))
 
 
-BOOTSTRAP_BLOCK = 1 << 20  # resampled values drawn at once by bootstrap_ci
+BOOTSTRAP_BLOCK = 1 << 18  # resampled values drawn at once by bootstrap_ci (2 MB: in cache)
 
 
 def bootstrap_ci(values, statistic=np.mean, n_boot=2000, seed=42, level=0.95):
