@@ -60,6 +60,34 @@ def test_edge_cases_and_ci():
     assert precision_recall_f1(3, 1, 2) == pytest.approx((0.75, 0.6, 6 / 9))
 
 
+
+def _loop_alpha_ci(data, n_boot, seed, level=0.95):
+    """The bootstrap as it was written first: alpha of each resample of the units in turn."""
+    data = np.asarray(data, dtype=float)
+    rng = np.random.default_rng(seed)
+    n = data.shape[1]
+    reps = np.array([krippendorff_alpha(data[:, rng.integers(0, n, n)]) for _ in range(n_boot)])
+    reps = reps[~np.isnan(reps)]
+    if not reps.size:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    return tuple(float(x) for x in np.percentile(reps, [tail, 100 - tail]))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bootstrap_alpha_ci_equals_the_loop_over_resamples(seed):
+    rng = np.random.default_rng(seed)
+    coders, units, categories = rng.integers(1, 5), rng.integers(1, 60), rng.integers(1, 5)
+    data = rng.integers(0, categories, (coders, units)).astype(float)
+    data[rng.random(data.shape) < rng.random() * 0.6] = np.nan
+    got, expected = bootstrap_alpha_ci(data, 300, seed=seed), _loop_alpha_ci(data, 300, seed)
+    assert np.isnan(got).tolist() == np.isnan(expected).tolist()
+    assert np.allclose(got, expected, rtol=0, atol=1e-12, equal_nan=True)
+    assert bootstrap_alpha_ci(K2011, 300, seed=seed) == pytest.approx(
+        _loop_alpha_ci(K2011, 300, seed), abs=1e-12)
+    assert np.isnan(bootstrap_alpha_ci(np.zeros((2, 0)))).all()
+    assert np.isnan(bootstrap_alpha_ci([[np.nan] * 3] * 2)).all()
+
 def test_tables_from_sheets():
     sheets = pd.DataFrame({
         "text_id": ["t1", "t1", "t2", "t2", "t3"],

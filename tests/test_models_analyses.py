@@ -157,6 +157,20 @@ def test_holm_and_bootstrap():
     assert bootstrap_ci(np.arange(10.0), n_boot=500, seed=0) == (est, low, high)
 
 
+
+@pytest.mark.parametrize("n", [2, 37, 5000])
+def test_bootstrap_in_blocks_equals_one_draw_of_all_resamples(n, monkeypatch):
+    from tlsurvey.models import stats
+
+    values = np.random.default_rng(n).normal(size=n)
+    idx = np.random.default_rng(7).integers(0, n, (300, n))  # all resamples in one call
+    tails = [(1 - 0.95) / 2, 1 - (1 - 0.95) / 2]
+    monkeypatch.setattr(stats, "BOOTSTRAP_BLOCK", 1000)  # blocks of 1000 // n rows
+    assert bootstrap_ci(values, n_boot=300, seed=7) == (
+        values.mean(), *np.quantile(values[idx].mean(axis=1), tails))
+    assert bootstrap_ci(values, np.median, n_boot=300, seed=7)[1:] == tuple(
+        np.quantile(np.median(values[idx], axis=1), tails))
+
 def test_vectorised_permutation_chi2_draws_the_loop_permutations():
     from scipy.stats import chi2_contingency
 

@@ -13,6 +13,12 @@ META = ["participant", "wave", "field", "case_study"]
 COLUMNS = ["text_id", "code", "origin", *META, "source", "evidence", "lexicon_sha256",
            "embedding_model", "embedding_sha256", "seed"]
 ORIGINS = ("lexicon", "semantic", "topic", "human")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), built once
+
+
+def _columns(table: pd.DataFrame, *names) -> list[list]:
+    """Columns of ``table`` as Python lists (iterating Arrow-backed columns is slow)."""
+    return [table[name].tolist() for name in names]
 
 
 def _span(start, end, text, term_id, **extra) -> dict:
@@ -24,8 +30,8 @@ def lexicon_rows(matches: pd.DataFrame) -> list[dict]:
     part = coded(matches)
     groups: dict[tuple, list] = {}
     for text_id, code, start, end, matched, term_id in zip(
-            part["text_id"], part["code"], part["start"], part["end"], part["matched"],
-            part["term_id"], strict=True):
+            *_columns(part, "text_id", "code", "start", "end", "matched", "term_id"),
+            strict=True):
         groups.setdefault((text_id, code), []).append(_span(start, end, matched, term_id))
     return [{"text_id": text_id, "code": code, "origin": "lexicon",
              "source": ";".join(sorted({s["term_id"] for s in spans})), "evidence": spans}
@@ -39,8 +45,8 @@ def semantic_rows(scores: pd.DataFrame) -> list[dict]:
              "evidence": [_span(start, end, evidence, method, score=float(score),
                                 threshold=float(threshold))]}
             for text_id, code, start, end, evidence, method, score, threshold in zip(
-                *(given[c] for c in ("text_id", "code", "start", "end", "evidence", "method",
-                                     "score", "threshold")), strict=True)]
+                *_columns(given, "text_id", "code", "start", "end", "evidence", "method",
+                          "score", "threshold"), strict=True)]
 
 
 def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
@@ -50,14 +56,14 @@ def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
     mapped = info.dropna(subset=["code"])
     mapped = mapped[mapped["code"].isin(list(codebook))] if codebook is not None else mapped
     patterns = {}  # topic -> (code, label, pattern of its top words or None)
-    for topic, code, label, top_words in zip(mapped["topic"], mapped["code"], mapped["label"],
-                                             mapped["top_words"], strict=True):
+    for topic, code, label, top_words in zip(
+            *_columns(mapped, "topic", "code", "label", "top_words"), strict=True):
         words = [w for w in top_words.split("; ") if w]
         patterns[topic] = (code, label, re.compile(
             r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE) if words else None)
-    text = dict(zip(texts["text_id"], texts["text"], strict=True))
+    text = dict(zip(*_columns(texts, "text_id", "text"), strict=True))
     rows = []
-    for text_id, topic in zip(topics["text_id"], topics["topic"], strict=True):
+    for text_id, topic in zip(*_columns(topics, "text_id", "topic"), strict=True):
         if topic not in patterns:
             continue
         code, label, pattern = patterns[topic]
@@ -70,11 +76,11 @@ def topic_rows(topics: pd.DataFrame, info: pd.DataFrame, texts: pd.DataFrame,
 
 def human_rows(sheets: pd.DataFrame, texts: pd.DataFrame) -> list[dict]:
     """Codes any human coder gave (value 1); evidence = coder spans when the sheet has them."""
-    text = dict(zip(texts["text_id"], texts["text"], strict=True))
+    text = dict(zip(*_columns(texts, "text_id", "text"), strict=True))
     positive = sheets[sheets["value"] == 1]
     groups: dict[tuple, tuple[list, set]] = {}
-    for text_id, code, coder, start, end in zip(*(positive[c] for c in (
-            "text_id", "code", "coder", "start", "end")), strict=True):
+    for text_id, code, coder, start, end in zip(
+            *_columns(positive, "text_id", "code", "coder", "start", "end"), strict=True):
         spans, coders = groups.setdefault((text_id, code), ([], set()))
         coders.add(coder)
         if pd.notna(start) and pd.notna(end):
@@ -107,6 +113,10 @@ def summary(texts: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def _span_order(span: dict) -> tuple:
+    return span["start"], span["end"]
+
+
 def build_codes(texts: pd.DataFrame, rows: list[dict], provenance: dict) -> pd.DataFrame:
     """Assemble rows from :func:`lexicon_rows`, :func:`topic_rows`, :func:`human_rows`.
 
@@ -114,8 +124,8 @@ def build_codes(texts: pd.DataFrame, rows: list[dict], provenance: dict) -> pd.D
     serialised as a JSON list of {start, end, text, term_id}. Sorted by text_id, code, origin.
     """
     out = pd.DataFrame(rows, columns=["text_id", "code", "origin", "source", "evidence"])
-    out["evidence"] = [json.dumps(sorted(e, key=lambda s: (s["start"], s["end"])),
-                                  ensure_ascii=False) for e in out["evidence"]]
+    out["evidence"] = [_JSON.encode(sorted(e, key=_span_order) if len(e) > 1 else e)
+                       for e in out["evidence"].tolist()]
     out = out.merge(texts[["text_id", *META]], on="text_id", how="left")
     for key in COLUMNS[-4:]:
         out[key] = provenance.get(key)

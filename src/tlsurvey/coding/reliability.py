@@ -91,23 +91,36 @@ def krippendorff_alpha(data) -> float:
     Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. University of
     Pennsylvania, Annenberg School for Communication Departmental Papers 43.
     """
+    coincidences, _ = _unit_coincidences(data)
+    return float(_alpha(coincidences.sum(axis=0)))
+
+
+def _unit_coincidences(data) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit coincidence matrices ``(n_uc n_uk - [c=k] n_uc) / (m_u - 1)`` of the units of
+    ``data`` (coders x units) with ``m_u >= 2`` values, over the categories of all of ``data``,
+    and the positions of those units."""
     data = np.asarray(data, dtype=float)
     values = np.unique(data[~np.isnan(data)])
-    if not values.size:
-        return float("nan")
-    counts = np.stack([(data == v).sum(axis=0) for v in values], axis=1)  # units x categories
+    counts = np.stack([(data == v).sum(axis=0) for v in values], axis=1) if values.size \
+        else np.zeros((data.shape[1] if data.ndim == 2 else 0, 0))  # units x categories
     m = counts.sum(axis=1)
-    counts, m = counts[m >= 2], m[m >= 2]
-    if not m.size:
-        return float("nan")
-    coincidence = (counts[:, :, None] * counts[:, None, :]
-                   - np.einsum("uc,ck->uck", counts, np.eye(len(values))))
-    coincidence = (coincidence / (m - 1)[:, None, None]).sum(axis=0)
-    n_c = coincidence.sum(axis=1)
-    n = n_c.sum()
-    off = ~np.eye(len(values), dtype=bool)
-    expected = np.outer(n_c, n_c)[off].sum()
-    return float(1 - (n - 1) * coincidence[off].sum() / expected) if expected else float("nan")
+    pairable = np.flatnonzero(m >= 2)
+    counts, m = counts[pairable], m[pairable]
+    coincidences = (counts[:, :, None] * counts[:, None, :]
+                    - np.einsum("uc,ck->uck", counts, np.eye(len(values))))
+    return coincidences / (m - 1)[:, None, None], pairable
+
+
+def _alpha(coincidence: np.ndarray) -> np.ndarray:
+    """Alpha of coincidence matrices (``..., k, k``; k = 0 allowed): NaN where no two
+    pairable values differ in category (the expected disagreement is 0)."""
+    n_c = coincidence.sum(axis=-1)
+    n = n_c.sum(axis=-1)
+    off = ~np.eye(coincidence.shape[-1], dtype=bool)
+    expected = (n_c[..., :, None] * n_c[..., None, :])[..., off].sum(axis=-1)
+    observed = coincidence[..., off].sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected != 0, 1 - (n - 1) * observed / expected, np.nan)
 
 
 def bootstrap_alpha_ci(data, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
@@ -137,8 +150,21 @@ def bootstrap_alpha_ci(data, n_boot: int = 1000, level: float = 0.95, seed: int 
     data = np.asarray(data, dtype=float)
     rng = np.random.default_rng(seed)
     n_units = data.shape[1]
-    reps = np.array([krippendorff_alpha(data[:, rng.integers(0, n_units, n_units)])
-                     for _ in range(n_boot)]) if n_units else np.array([])
+    # A resample's coincidence matrix is the sum of its units' matrices, each counted as often
+    # as it was drawn, so every replicate is one row of (draw counts) @ (unit matrices); units
+    # with the same matrix are pooled. Same draws as resampling the columns one replicate at
+    # a time (rng.integers per replicate).
+    coincidences, pairable = _unit_coincidences(data)
+    k = coincidences.shape[-1]
+    patterns, pattern = np.unique(coincidences.reshape(len(pairable), k * k), axis=0,
+                                  return_inverse=True)
+    unit_pattern = np.full(n_units, len(patterns))  # units without 2 values: a zero matrix
+    unit_pattern[pairable] = pattern.ravel()
+    drawn = np.zeros((n_boot if n_units else 0, len(patterns)))
+    for replicate in drawn:
+        replicate[:] = np.bincount(unit_pattern[rng.integers(0, n_units, n_units)],
+                                   minlength=len(patterns) + 1)[:-1]
+    reps = _alpha((drawn @ patterns).reshape(len(drawn), k, k))
     reps = reps[~np.isnan(reps)]
     if not reps.size:
         return float("nan"), float("nan")
@@ -256,9 +282,9 @@ def combination_thresholds(lexicon: set, scores: pd.DataFrame, matrix: pd.DataFr
     """
     truth = (matrix.mean(axis=1) >= 0.5).where(matrix.notna().any(axis=1))
     frame = scores[["text_id", "code", "score"]].copy()
-    keys = list(zip(frame["text_id"], frame["code"], strict=True))
-    frame["lexicon"] = [k in lexicon for k in keys]
-    frame["truth"] = truth.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy()
+    keys = pd.MultiIndex.from_arrays([frame["text_id"], frame["code"]])
+    frame["lexicon"] = keys.isin(list(lexicon)) if lexicon else False
+    frame["truth"] = truth.reindex(keys).to_numpy()
     coded_ids = sorted(frame.loc[frame["truth"].notna(), "text_id"].unique())
     fold = {t: i % folds for i, t in enumerate(coded_ids)}
 
@@ -323,9 +349,11 @@ def _code_sets(matrix: pd.DataFrame) -> dict:
     out = {}
     for coder in matrix.columns:
         reviewed = matrix[coder].dropna()
-        for text_id, part in reviewed.groupby(level="text_id", sort=True):
-            out.setdefault(text_id, {})[str(coder)] = set(
-                part.index.get_level_values("code")[part.to_numpy() == 1])
+        given = {}
+        for text_id, code in reviewed.index[reviewed.to_numpy() == 1].tolist():
+            given.setdefault(text_id, set()).add(code)
+        for text_id in sorted(set(reviewed.index.get_level_values("text_id"))):
+            out.setdefault(text_id, {})[str(coder)] = given.get(text_id, set())
     return out
 
 
@@ -374,9 +402,12 @@ def disagreements(matrix: pd.DataFrame, auto: dict, texts: pd.DataFrame) -> pd.D
         return pd.DataFrame(columns=columns)
     table = pd.DataFrame(rows)
     long = matrix.rename(columns=str).reset_index().melt(["text_id", "code"], var_name="coder")
+    long = long.dropna(subset=["value"]).astype({"text_id": object, "code": object})
+    # the codes of the reviewed answers (and one of every origin, which keeps its column)
     codes = pd.DataFrame([(t, o, c) for o in origins for t, c in sorted(auto[o])],
-                         columns=["text_id", "origin", "code"])
-    degrees = disagreement(long.dropna(subset=["value"]), codes).reindex(
+                         columns=["text_id", "origin", "code"], dtype=object)
+    codes = codes[codes["text_id"].isin(set(sets)) | ~codes["origin"].duplicated()]
+    degrees = disagreement(long, codes).reindex(
         columns=["coders", *origins, "score", "flagged"])
     degrees["flagged"] = degrees["flagged"].map(_joined)
     table = table.merge(degrees, left_on="text_id", right_index=True, how="left")

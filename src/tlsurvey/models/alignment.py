@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # the t and normal tails scipy.stats uses, without its import
 
 from tlsurvey.models.stats import bootstrap_ci, complete, holm
 
@@ -56,8 +56,8 @@ def rm_corr(x, y, subject, level: float = 0.95) -> dict:
     r = float(np.clip(sxy / np.sqrt(sxx * syy), -1, 1))
     with np.errstate(divide="ignore"):
         t = r * np.sqrt(dof / (1 - r**2)) if abs(r) < 1 else np.copysign(np.inf, r)
-        z, half = np.arctanh(r), stats.norm.ppf(0.5 + level / 2) / np.sqrt(dof - 1)
-    return out | {"r": r, "dof": dof, "p": float(2 * stats.t.sf(abs(t), dof)),
+        z, half = np.arctanh(r), special.ndtri(0.5 + level / 2) / np.sqrt(dof - 1)
+    return out | {"r": r, "dof": dof, "p": float(2 * special.stdtr(dof, -abs(t))),
                   "ci_low": float(np.tanh(z - half)), "ci_high": float(np.tanh(z + half))}
 
 
@@ -177,8 +177,14 @@ def misalignment(
     )[groups["source"].transform("size") >= 2]
 
     def joined(mask: str) -> pd.Series:
-        return data[data[mask]].groupby(keys, sort=True)["source"].agg(
-            lambda s: ";".join(sorted(s)))
+        top = data.loc[data[mask], [*keys, "source"]].sort_values([*keys, "source"])
+        sources: dict[tuple, list] = {}
+        for participant, case, source in zip(*(top[c].tolist() for c in top), strict=True):
+            sources.setdefault((participant, case), []).append(source)
+        index = pd.MultiIndex.from_tuples(sources, names=keys) if sources else \
+            pd.MultiIndex.from_arrays([top[k] for k in keys])
+        return pd.Series([";".join(s) for s in sources.values()], index=index,
+                         dtype=data["source"].dtype)
 
     out = pd.DataFrame({
         "most_similar": joined("top_similar"),

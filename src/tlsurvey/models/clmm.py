@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy import optimize, special
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.formula import model_frame, parse, r_name
+from tlsurvey.models.formula import model_frame, parse, patsy_frame, r_name
 from tlsurvey.models.stats import log
 
 
@@ -724,7 +724,7 @@ def _design(formula: str, rhs: str, frame: pd.DataFrame, intercept: bool) -> pd.
     import patsy
 
     try:
-        X = patsy.dmatrix(rhs, frame, return_type="dataframe")
+        X = patsy.dmatrix(rhs, patsy_frame(frame), return_type="dataframe")
         written = patsy.ModelDesc.from_formula(rhs).rhs_termlist
     except patsy.PatsyError as exc:
         raise InputError("formula", f"cannot build the design of {formula!r}: {exc}") from None

@@ -185,6 +185,15 @@ def model_frame(parsed: MixedFormula, data):
     return frame
 
 
+def patsy_frame(frame):
+    """``frame`` with its text columns as categoricals (levels sorted, as patsy sorts them):
+    patsy then takes their levels at once instead of checking every value in Python."""
+    import pandas as pd
+
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
+    return frame.astype(dict.fromkeys(text, "category")) if text else frame
+
+
 def r_name(column: str) -> str:
     """Name a design column as R does: ``Intercept`` -> ``(Intercept)``, ``temp[T.warm]`` ->
     ``tempwarm``, ``C(x)[T.b]`` -> ``xb``, full dummy coding ``f[a]`` -> ``fa``."""

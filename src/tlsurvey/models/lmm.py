@@ -31,7 +31,7 @@ from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
 from tlsurvey.errors import InputError
-from tlsurvey.models.formula import model_frame, parse, r_name
+from tlsurvey.models.formula import model_frame, parse, patsy_frame, r_name
 from tlsurvey.models.satterthwaite import type3_contrasts
 
 RESTART = 0.1  # relative SD from which to restart a search that stopped on the boundary
@@ -372,7 +372,7 @@ def _design(parsed, frame):
 
     try:
         desc = patsy.ModelDesc.from_formula(parsed.fixed)
-        X = patsy.dmatrix(desc, frame, return_type="dataframe")
+        X = patsy.dmatrix(desc, patsy_frame(frame), return_type="dataframe")
     except patsy.PatsyError as exc:
         raise InputError(
             "formula", f"cannot build fixed effects of {parsed.formula!r}: {exc}"

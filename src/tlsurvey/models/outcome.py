@@ -112,8 +112,13 @@ def mean_tau_p(
     (float, str)
         p-value and the method used.
     """
-    supports = [np.unique(np.round(null, 9), return_index=True, return_counts=True)
-                for null in nulls]
+    known: dict[bytes, tuple] = {}  # ratings take few patterns: each distinct null once
+    supports = []
+    for null in nulls:
+        key = null.tobytes()
+        if key not in known:
+            known[key] = np.unique(np.round(null, 9), return_index=True, return_counts=True)
+        supports.append(known[key])
     totals, probs = np.zeros(1), np.ones(1)
     for values, _, counts in supports:  # convolve the support of the sum with one participant's
         keys = np.round(totals[:, None] + values[None, :], 9).ravel()

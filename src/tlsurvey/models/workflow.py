@@ -10,7 +10,6 @@ import pandas as pd
 from tlsurvey import latex
 from tlsurvey.io import read_table, write_table, write_text
 from tlsurvey.layout import named_paths
-from tlsurvey.models import alignment, outcome, tables, task, waves
 from tlsurvey.models.specs import model_lrt, model_specs
 from tlsurvey.models.stats import skipped, wide_ratings
 from tlsurvey.study import Study
@@ -51,7 +50,7 @@ OUTPUTS = {
 def fit_specs(wide: pd.DataFrame, specs) -> dict[str, pd.DataFrame]:
     """Fit each spec ({name, formula, family, link?, reml?}); a failed fit is logged and
     reported in ``fit_stats`` (``error`` column) instead of stopping the step."""
-    from tlsurvey.models import fit
+    from tlsurvey.models import fit, tables
 
     coefs, randoms, stats = [], [], []
     specs = list(specs)
@@ -172,6 +171,8 @@ def _no_outcome(study: Study) -> str | None:
 
 def run_alignment(ratings, study, outputs, config: dict | None = None) -> dict[str, Path]:
     """rmcorr table, per participant Spearman, misalignment and their bootstrap summary."""
+    from tlsurvey.models import alignment  # here: a step imports only the analyses it runs
+
     config, study = config or {}, _study(study)
     reason = _no_outcome(study)
     if reason:
@@ -198,6 +199,8 @@ def run_alignment(ratings, study, outputs, config: dict | None = None) -> dict[s
 def run_task(choices, study, outputs, config: dict | None = None) -> dict[str, Path]:
     """Task dependence tests (listed sources only) and the paired choice counts (every option,
     the other option included)."""
+    from tlsurvey.models import task
+
     choices, study = _load(choices), _study(study)
     out = {
         "task_dependence": task.task_dependence(choices, study.case_study_ids, study.source_ids,
@@ -211,6 +214,8 @@ def run_outcome(ratings, study, outcomes, outputs, config: dict | None = None) -
     """Kendall's tau of expected performance vs the benchmark outcome, with exact p-values;
     ``outcomes`` None (no benchmark file) or a study without an outcome dimension writes
     tables that state the reason."""
+    from tlsurvey.models import outcome
+
     config, study = config or {}, _study(study)
     reason = _no_outcome(study) if outcomes is not None else "no benchmark outcomes file given"
     if reason:
@@ -231,6 +236,8 @@ def run_outcome(ratings, study, outcomes, outputs, config: dict | None = None) -
 
 def run_waves(ratings, choices, outputs, config: dict | None = None) -> dict[str, Path]:
     """Wave comparison of ratings and choices (empty tables with a single wave)."""
+    from tlsurvey.models import waves
+
     ratings, choices = _load(ratings), _load(choices)
     if ratings["wave"].nunique() < 2:
         log.info("one wave: nothing to compare")
