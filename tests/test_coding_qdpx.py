@@ -20,10 +20,10 @@ from tlsurvey.cli import main
 from tlsurvey.coding import pipeline, reliability
 from tlsurvey.coding.codebook import load_codebook
 from tlsurvey.coding.qdpx import AUTO_USER, read_qdpx
-from tlsurvey.coding.refi import CODEBOOK_NS, PROJECT_NS
+from tlsurvey.coding.refi import CODEBOOK_NS, NAMESPACE, PROJECT_NS, guid
 from tlsurvey.coding.sheets import qdpx_sheet, read_sheet
 from tlsurvey.errors import InputError
-from tlsurvey.io import write_table
+from tlsurvey.io import records, write_table
 
 XSD = "tests/data/refi-qda/Project.xsd"  # REFI-QDA QDA-XML 1.0, MIT licence (see its header)
 Q = {"q": PROJECT_NS}
@@ -177,6 +177,24 @@ def test_export_is_deterministic_and_dated_by_source_date_epoch(project, tmp_pat
         "2023-11-14T22:13:20Z"}
     with zipfile.ZipFile(tmp_path / "epoch.qdpx") as archive:
         assert {i.date_time for i in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+
+
+def test_guid_is_the_uuid5_of_kind_and_key():
+    for kind, key in [("source", "P1:rationale:tissue"), ("selection", "P1:x:coder a:é—ß:0:5:"),
+                      ("user", "")]:
+        assert guid(kind, key) == str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+def test_records_give_the_values_of_itertuples():
+    df = pd.DataFrame({"a": pd.Series(["x", None], dtype="str"),
+                       "b": pd.Series(["y", None], dtype="string"),
+                       "c": [1.5, float("nan")], "d": pd.Series([2, None], dtype="Int64")})
+    rows = list(records(df))
+    assert [repr(tuple(r)[:3]) for r in rows] == [repr(tuple(r)[1:4]) for r in df.itertuples()]
+    assert [r.b for r in rows] == ["y", pd.NA] and rows[0]._fields == ("a", "b", "c", "d")
+    assert [r.d for r in rows] == [2, pd.NA]  # as Python scalars
+    assert [tuple(r) for r in records(df, ["c"])][0] == (1.5,)
+    assert list(records(df, [])) == [(), ()]
 
 
 def test_unedited_round_trip_gives_the_sheets_back(project, root):

@@ -730,8 +730,9 @@ def test_rerun_after_a_killed_run_is_byte_identical(signal_name, root, workflow_
     shutil.copytree(workflow_run, work, symlinks=True)
     shutil.copy(root / "Makefile", work)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    # the uninterrupted run: coding_audit (also the .qdpx, dated SOURCE_DATE_EPOCH) and report
-    snakemake(work, "--forcerun", "coding_audit", "report", env=env)
+    # the uninterrupted run: coding_audit, coding_exports (the .qdpx, dated SOURCE_DATE_EPOCH)
+    # and report
+    snakemake(work, "--forcerun", "coding_audit", "coding_exports", "report", env=env)
     before = _digests(work)
     audit_log = work / "logs/coding/audit.log"
     started = audit_log.stat().st_mtime

@@ -1,6 +1,6 @@
 # Coding of free-text answers (tlsurvey.coding). The lexicon and BERTopic run side by side;
-# codes and the audit outputs join everything. The chain topics -> semantic -> codes -> audit is
-# the workflow's longest path, so its jobs have priority over the others.
+# codes and the audit outputs join everything. The chain topics -> semantic -> codes -> audit (and
+# exports) is the workflow's longest path, so its jobs have priority over the others.
 
 CODING = "results/coding"
 CODING_CFG = config.get("coding", {})
@@ -174,21 +174,18 @@ rule coding_codes:
         "../../scripts/coding_codes.py"
 
 
-# The audit page and the exports for QDA tools share one process (one file each).
+# The audit page and the exports for QDA tools are two jobs, so that they run side by side at
+# the end of the chain (at 10,000 respondents each takes a few seconds to half a minute).
 rule coding_audit:
     input:
         texts="results/ingest/texts.parquet",
         codes=f"{CODING}/codes.parquet",
         codebook=config["codebook"],
-        responses="results/ingest/responses.parquet",
         choices="results/ingest/choices.parquet",
         study=f"results/ingest/{STUDY_FILE}",
         sheets=CODER_SHEETS,
     output:
         audit=reported(f"{CODING}/audit.html", "Coding"),
-        qdpx=reported(f"{CODING}/project.qdpx", "Coding"),
-        qdc=reported(f"{CODING}/codebook.qdc", "Coding"),
-        taguette=reported(f"{CODING}/codebook_taguette.csv", "Coding"),
     params:
         code=CODE["coding"],
         privacy=config_section("privacy"),
@@ -200,3 +197,29 @@ rule coding_audit:
         "../../environment.yml"
     script:
         "../../scripts/coding_audit.py"
+
+
+rule coding_exports:
+    input:
+        texts="results/ingest/texts.parquet",
+        codes=f"{CODING}/codes.parquet",
+        codebook=config["codebook"],
+        responses="results/ingest/responses.parquet",
+        choices="results/ingest/choices.parquet",
+        study=f"results/ingest/{STUDY_FILE}",
+        sheets=CODER_SHEETS,
+    output:
+        qdpx=reported(f"{CODING}/project.qdpx", "Coding"),
+        qdc=reported(f"{CODING}/codebook.qdc", "Coding"),
+        taguette=reported(f"{CODING}/codebook_taguette.csv", "Coding"),
+    params:
+        code=CODE["coding"],
+        privacy=config_section("privacy"),
+        salt=SALT_FINGERPRINT,
+    priority: 50
+    log:
+        "logs/coding/exports.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../../scripts/coding_exports.py"

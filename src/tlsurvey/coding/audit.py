@@ -17,6 +17,7 @@ All user text is HTML-escaped; the page loads nothing from elsewhere. Filters ar
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -26,6 +27,7 @@ from html import escape
 import pandas as pd
 
 from tlsurvey.coding.codebook import color
+from tlsurvey.io import records
 
 FLAG = 0.5
 PROGRESS = 5000  # answers between progress lines
@@ -121,9 +123,16 @@ def _sets(human: pd.DataFrame | None) -> dict:
     """{text_id: {coder: set of codes}} over the texts each coder reviewed."""
     if human is None or human.empty:
         return {}
+    human = human.dropna(subset=["text_id", "coder"])
+    given = {}
+    for text_id, coder, code, value in zip(*(human[c].tolist() for c in
+                                             ("text_id", "coder", "code", "value")), strict=True):
+        codes = given.setdefault((text_id, coder), set())
+        if value == 1:
+            codes.add(code)
     out = {}
-    for (text_id, coder), part in human.groupby(["text_id", "coder"], sort=True):
-        out.setdefault(text_id, {})[str(coder)] = set(part.loc[part["value"] == 1, "code"])
+    for text_id, coder in sorted(given):
+        out.setdefault(text_id, {})[str(coder)] = given[text_id, coder]
     return out
 
 
@@ -132,7 +141,10 @@ def disagreement(human: pd.DataFrame | None, codes: pd.DataFrame) -> pd.DataFram
     in [0, 1], NaN when undefined), ``split`` (codes the coders split on), ``score`` (ranking
     key) and ``flagged`` (types above :data:`FLAG`)."""
     origins = sorted(set(codes["origin"]) - NOT_COUNTED)
-    auto = codes.groupby(["text_id", "origin"])["code"].agg(set).to_dict()
+    auto = {}
+    for text_id, origin, code in zip(*(codes[c].tolist() for c in ("text_id", "origin", "code")),
+                                     strict=True):
+        auto.setdefault((text_id, origin), set()).add(code)
     rows = []
     for text_id, by_coder in _sets(human).items():
         sets = list(by_coder.values())
@@ -148,7 +160,8 @@ def disagreement(human: pd.DataFrame | None, codes: pd.DataFrame) -> pd.DataFram
     table = pd.DataFrame(rows, columns=["text_id", "coders", "split", *origins])
     degrees = table[["coders", *origins]]
     table["score"] = degrees["coders"].fillna(0) + degrees[origins].max(axis=1).fillna(0) / 10
-    table["flagged"] = [[t for t in degrees.columns if r[t] > FLAG] for _, r in degrees.iterrows()]
+    table["flagged"] = [[t for t, above in zip(degrees.columns, row, strict=True) if above]
+                        for row in (degrees > FLAG).to_numpy()]
     return table.set_index("text_id")
 
 
@@ -157,16 +170,19 @@ def _segments(text: str, spans: list[dict]) -> str:
     cuts = sorted({0, len(text), *(s["start"] for s in spans), *(s["end"] for s in spans)})
     out = []
     for a, b in zip(cuts, cuts[1:], strict=False):
-        cover = [s for s in spans if s["start"] <= a and s["end"] >= b]
+        cover = frozenset((s["code"], s["who"]) for s in spans if s["start"] <= a and s["end"] >= b)
         piece = escape(text[a:b])
-        if cover:
-            codes = sorted({s["code"] for s in cover})
-            title = "; ".join(sorted({f"{s['code']} <- {s['who']}" for s in cover}))
-            out.append(f'<mark class="code-{codes[0]}" data-codes="{escape(" ".join(codes))}" '
-                       f'title="{escape(title)}">{piece}</mark>')
-        else:
-            out.append(piece)
+        out.append(f"{_mark(cover)}{piece}</mark>" if cover else piece)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mark(cover: frozenset) -> str:
+    """Opening <mark> tag of a segment covered by the (code, who) pairs ``cover``."""
+    codes = sorted({code for code, _ in cover})
+    title = "; ".join(sorted({f"{code} <- {who}" for code, who in cover}))
+    return (f'<mark class="code-{codes[0]}" data-codes="{escape(" ".join(codes))}" '
+            f'title="{escape(title)}">')
 
 
 def _facet(name: str, legend: str, values, labels=None) -> str:
@@ -184,8 +200,8 @@ Human = namedtuple("Human", ["code", "coder", "value", "start", "end"])
 def _by_text(table: pd.DataFrame, record) -> dict:
     """{text_id: list of ``record`` (a namedtuple of columns of ``table``)} in table order."""
     out = {}
-    for text_id, *values in zip(table["text_id"], *(table[f] for f in record._fields),
-                                strict=True):
+    for text_id, *values in zip(table["text_id"].tolist(),
+                                *(table[f].tolist() for f in record._fields), strict=True):
         out.setdefault(text_id, []).append(record._make(values))
     return out
 
@@ -213,10 +229,11 @@ def _pairs_and_spans(mine: list, human: list | None, text: str):
     return sorted(pairs), spans
 
 
-def _degrees(row) -> str:
+def _degrees(row: dict | None) -> str:
+    """The degrees line of an answer (``row``: its :func:`disagreement` row as a dict)."""
     if row is None:
         return "no coder"
-    parts = [f"{name} {row[name]:.2f}" for name in row.index
+    parts = [f"{name} {row[name]:.2f}" for name in row
              if name not in ("split", "score", "flagged") and pd.notna(row[name])]
     split = f" | coders split on: {', '.join(row['split'])}" if row["split"] else ""
     return "disagreement " + ", ".join(parts) + split
@@ -230,16 +247,22 @@ def _swatches(ids, study) -> str:
                      f'{escape(study.label(i))}</span>' if study else escape(i) for i in ids)
 
 
-def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=None) -> str:
+def _chip(codebook: dict, code: str, origin: str, source) -> str:
+    return (f'<span class="chip" style="background:{color(codebook, code)}">'
+            f'{escape(code)} &larr; {escape(origin)}: {escape(str(source))}</span>')
+
+
+def _text_block(row, order: int, mine, human, chip, degree, chosen, swatches,
+                study=None) -> str:
+    """One answer's <article>. ``chip(code, origin, source)`` and ``swatches(chosen)`` give the HTML
+    of a code chip and of the chosen sources (memoised by the caller), ``degree`` is the answer's
+    :func:`disagreement` row as a dict (None without coders)."""
     text = str(row.text)
     pairs, spans = _pairs_and_spans(mine, human, text)
-    chips = "".join(
-        f'<span class="chip" style="background:{color(codebook, c.code)}">'
-        f'{escape(c.code)} &larr; {escape(c.origin)}: {escape(str(c.source))}</span>'
-        for c in mine)
+    chips = "".join(chip(c.code, c.origin, c.source) for c in mine)
     case = row.case_study if isinstance(row.case_study, str) else ""
     language = str(getattr(row, "language", "") or "")
-    types = [] if degree is None else [t for t in degree.index
+    types = [] if degree is None else [t for t in degree
                                        if t not in ("split", "score", "flagged")
                                        and pd.notna(degree[t]) and degree[t] > 0]
     flagged = [] if degree is None else degree["flagged"]
@@ -253,7 +276,7 @@ def _text_block(row, order: int, mine, human, codebook, degree, chosen, study=No
             f'data-pairs="{escape(json.dumps(pairs))}">'
             f'<div class="meta">{escape(str(row.text_id))} | wave {escape(str(row.wave))} | '
             f'{escape(str(row.field))} {escape(study.label(case) if study else case)} | '
-            f'chose {_swatches(chosen, study)}'
+            f'chose {swatches(tuple(chosen))}'
             f'{f" | language <b>{escape(language)}</b>" if language else ""}'
             f' | {escape(_degrees(degree))}{flag}</div>'
             f'<p>{_segments(text, spans)}</p><div>{chips}</div></article>')
@@ -264,11 +287,15 @@ def _chosen(texts: pd.DataFrame, choices: pd.DataFrame | None) -> dict:
     if choices is None or choices.empty:
         return {}
     by_case = choices.set_index(["participant", "case_study"])["source"].to_dict()
-    by_person = choices.groupby("participant")["source"].agg(lambda s: sorted(set(s))).to_dict()
+    by_person = {}
+    for participant, source in zip(choices["participant"].tolist(), choices["source"].tolist(),
+                                   strict=True):
+        by_person.setdefault(participant, set()).add(source)
+    by_person = {p: sorted(sources) for p, sources in by_person.items()}
     return {r.text_id: ([by_case[(r.participant, r.case_study)]]
                         if (r.participant, r.case_study) in by_case
                         else by_person.get(r.participant, []))
-            for r in texts.itertuples()}
+            for r in records(texts, ["text_id", "participant", "case_study"])}
 
 
 def _ordered(values, study, kind: str) -> list[str]:
@@ -295,12 +322,14 @@ def render_audit(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict,
     chosen = _chosen(texts, choices)
     by_text = _by_text(codes, Code)
     by_human = _by_text(human, Human) if human is not None else {}
+    rows = degrees.to_dict("index")
+    chip = functools.cache(functools.partial(_chip, codebook))
+    swatches = functools.cache(lambda ids: _swatches(ids, study))
     blocks = []
-    for i, r in enumerate(texts.itertuples()):
+    for i, r in enumerate(records(texts)):
         blocks.append(_text_block(
-            r, i, by_text.get(r.text_id, []), by_human.get(r.text_id), codebook,
-            degrees.loc[r.text_id] if r.text_id in degrees.index else None,
-            chosen.get(r.text_id, []), study))
+            r, i, by_text.get(r.text_id, []), by_human.get(r.text_id), chip,
+            rows.get(r.text_id), chosen.get(r.text_id, []), swatches, study))
         if (i + 1) % PROGRESS == 0 or i + 1 == len(texts):
             log.info("audit page: %d/%d answers", i + 1, len(texts))
     body = "\n".join(blocks)

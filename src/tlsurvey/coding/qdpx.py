@@ -37,7 +37,7 @@ from tlsurvey.coding.refi import (
     zip_bytes,
 )
 from tlsurvey.errors import InputError
-from tlsurvey.io import write_bytes
+from tlsurvey.io import records, write_bytes, xml_text
 
 AUTO_USER = "tlsurvey:"  # prefix of the users standing for automatic origins
 REVIEWED = "reviewed by "  # prefix of the per-coder Sets of reviewed texts
@@ -51,6 +51,18 @@ log = logging.getLogger(__name__)
 
 def _el(parent, tag: str, text: str | None = None, **attrs):
     return element(parent, PROJECT_NS, tag, text, **attrs)
+
+
+def _tag(tag: str) -> str:
+    return f"{{{PROJECT_NS}}}{tag}"
+
+
+# The elements made per answer or selection are built directly (no xml_text() of attributes
+# that are GUIDs, numbers or dates).
+SOURCE_REF, VALUE, VALUE_REF, TEXT_VALUE = map(_tag, ("SourceRef", "VariableValue",
+                                                      "VariableRef", "TextValue"))
+TEXT_SOURCE, DESCRIPTION, SELECTION, CODING, CODE_REF = map(
+    _tag, ("TextSource", "Description", "PlainTextSelection", "Coding", "CodeRef"))
 
 
 def source_name(text_id: str) -> str:
@@ -80,27 +92,32 @@ def _file_values(texts: pd.DataFrame, choices) -> pd.DataFrame:
     out = texts.set_index("text_id")
     if choices is not None and len(choices):
         chosen = choices.set_index(["participant", "case_study"])["source"]
+        if chosen.index.is_unique:  # else .get gives all choices of a case study
+            chosen = dict(zip(records(choices, ["participant", "case_study"]),
+                              choices["source"].tolist(), strict=True))
         out = out.assign(chosen_source=[chosen.get((p, c)) for p, c
-                                        in zip(out["participant"], out["case_study"],
-                                               strict=True)])
+                                        in zip(out["participant"].tolist(),
+                                               out["case_study"].tolist(), strict=True)])
     return out[[c for c in FILE_VARIABLES if c in out]]
 
 
-def _value(parent, name: str, value) -> None:
+def _value(parent, variable: str, value) -> None:
+    """The value of a variable (``variable``: its GUID) of a case or source, if it has one."""
     if pd.api.types.is_list_like(value):  # multi-select answers
         value = "; ".join(map(str, value)) or None
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return
-    vv = _el(parent, "VariableValue")
-    _el(vv, "VariableRef", targetGUID=guid("variable", name))
-    _el(vv, "TextValue", str(value))
+    vv = etree.SubElement(parent, VALUE)
+    etree.SubElement(vv, VALUE_REF, targetGUID=variable)
+    etree.SubElement(vv, TEXT_VALUE).text = xml_text(value)
 
 
 def _selections(texts: pd.DataFrame, codes: pd.DataFrame, human: pd.DataFrame | None):
     """(text_id, user, code, start, end, label) of every coding, sorted and de-duplicated."""
     length = dict(zip(texts["text_id"], texts["text"].astype(str).str.len(), strict=True))
     rows = []
-    for c in codes[(codes["origin"] != "human") & codes["text_id"].map(length).gt(0)].itertuples():
+    auto = codes[(codes["origin"] != "human") & codes["text_id"].map(length).gt(0)]
+    for c in records(auto, ["text_id", "origin", "code", "source", "evidence"]):
         spans = json.loads(c.evidence) if c.origin != "topic" else []  # topics: whole answer
         user = AUTO_USER + c.origin
         rows += [(c.text_id, user, c.code, s["start"], s["end"], f"{c.origin}: {s['term_id']}")
@@ -109,7 +126,7 @@ def _selections(texts: pd.DataFrame, codes: pd.DataFrame, human: pd.DataFrame | 
             rows.append((c.text_id, user, c.code, 0, length[c.text_id],
                          f"{c.origin}: {c.source}"))
     if human is not None:
-        for h in human[human["value"] == 1].itertuples():
+        for h in records(human[human["value"] == 1], ["text_id", "coder", "code", "start", "end"]):
             span = (0, length[h.text_id]) if pd.isna(h.start) else (int(h.start), int(h.end))
             rows.append((h.text_id, str(h.coder), h.code, *span,
                          WHOLE if pd.isna(h.start) else h.coder))
@@ -124,7 +141,7 @@ def _users(selections, human) -> list[str]:
     return coders + sorted(auto, key=lambda u: (order.get(u, len(order)), u))
 
 
-def _sets(root, human: pd.DataFrame, coded: set) -> None:
+def _sets(root, human: pd.DataFrame, coded: set, sources: dict) -> None:
     """One Set per coder of the answers they reviewed and left uncoded (their other units are
     the answers they coded)."""
     reviewed = human.groupby(human["coder"].astype(str))["text_id"].agg(lambda s: sorted(set(s)))
@@ -137,47 +154,77 @@ def _sets(root, human: pd.DataFrame, coded: set) -> None:
         member = _el(block, "Set", guid=guid("set", coder), name=REVIEWED + coder)
         _el(member, "Description", f"answers {coder} reviewed and left uncoded")
         for text_id in ids:
-            _el(member, "MemberSource", targetGUID=guid("source", text_id))
+            _el(member, "MemberSource", targetGUID=sources.get(text_id) or guid("source", text_id))
 
 
-def _cases(root, texts: pd.DataFrame, names: list[str], values: pd.DataFrame) -> None:
+def _cases(root, texts: pd.DataFrame, names: list[str], values: pd.DataFrame,
+           sources: dict) -> None:
+    """One Case per participant with its variables and answers (``sources``: text_id -> GUID)."""
+    answers = {}
+    for participant, text_id in records(texts.dropna(subset=["participant"]),
+                                        ["participant", "text_id"]):
+        answers.setdefault(participant, []).append(text_id)
+    columns = [(guid("variable", name), values[name].to_dict()) for name in names]
     cases = _el(root, "Cases")
-    for participant, part in texts.groupby("participant", sort=True):
+    for participant in sorted(answers):
         case = _el(cases, "Case", guid=guid("case", participant), name=participant)
-        for name in names:
-            _value(case, name, values[name].get(participant))
-        for text_id in part["text_id"]:
-            _el(case, "SourceRef", targetGUID=guid("source", text_id))
+        for variable, column in columns:
+            _value(case, variable, column.get(participant))
+        for text_id in answers[participant]:
+            etree.SubElement(case, SOURCE_REF, targetGUID=sources[text_id])
 
 
-def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created: str) -> None:
+def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created: str,
+             sources: dict) -> None:
+    """One TextSource per answer (``texts`` and ``files`` row by row, ``sources``: text_id ->
+    GUID) with its selections and variables."""
     by_text = {}
     for r in selections:
         by_text.setdefault(r[0], []).append(r)
-    sources = _el(root, "Sources")
-    for i, row in enumerate(texts.itertuples(), 1):
+    users, code_refs = {}, {}  # GUIDs of the users and codes
+    variables = [guid("variable", name) for name in files.columns]
+    block = _el(root, "Sources")
+    for i, (row, values) in enumerate(zip(records(texts, ["text_id", "participant"]),
+                                          records(files), strict=True), 1):
         if i % PROGRESS == 0 or i == len(texts):
             log.info("qdpx: %d/%d answers", i, len(texts))
-        sid = guid("source", row.text_id)
-        source = _el(sources, "TextSource", guid=sid, name=source_name(row.text_id),
-                     plainTextPath=f"internal://{sid}.txt",
-                     creationDateTime=dates.get(row.participant, created))
-        _el(source, "Description", f"{TEXT_ID}{row.text_id}")
+        sid = sources[row.text_id]
+        source = etree.SubElement(block, TEXT_SOURCE, {
+            "guid": sid, "name": xml_text(source_name(row.text_id)),
+            "plainTextPath": f"internal://{sid}.txt",
+            "creationDateTime": dates.get(row.participant, created)})
+        etree.SubElement(source, DESCRIPTION).text = xml_text(f"{TEXT_ID}{row.text_id}")
         for text_id, user, code, start, end, label in by_text.get(row.text_id, []):
             key = f"{text_id}:{user}:{code}:{start}:{end}:{label}"
-            stamp = {"creatingUser": guid("user", user), "creationDateTime": created}
-            sel = _el(source, "PlainTextSelection", guid=guid("selection", key),
-                      name=f"{code} ({label})", startPosition=start, endPosition=end, **stamp)
-            coding = _el(sel, "Coding", guid=guid("coding", key), **stamp)
-            _el(coding, "CodeRef", targetGUID=guid("code", code))
-        for name in files.columns:
-            _value(source, name, files.at[row.text_id, name])
+            if user not in users:
+                users[user] = guid("user", user)
+            if code not in code_refs:
+                code_refs[code] = guid("code", code)
+            sel = etree.SubElement(source, SELECTION, {
+                "guid": guid("selection", key), "name": xml_text(f"{code} ({label})"),
+                "startPosition": str(start), "endPosition": str(end),
+                "creatingUser": users[user], "creationDateTime": created})
+            coding = etree.SubElement(sel, CODING, {
+                "guid": guid("coding", key), "creatingUser": users[user],
+                "creationDateTime": created})
+            etree.SubElement(coding, CODE_REF, targetGUID=code_refs[code])
+        for variable, value in zip(variables, values, strict=True):
+            _value(source, variable, value)
 
 
-def project_xml(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, groups=None,
-                responses=None, choices=None, human=None, study=None) -> bytes:
+def project_xml(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, **kwargs) -> bytes:
     """The ``project.qde`` document (UTF-8 bytes); texts live in ``Sources/`` (see
-    :func:`qdpx_bytes`).
+    :func:`qdpx_bytes`, and :func:`_project` for the keyword arguments)."""
+    return _serialise(_project(texts, codes, codebook, **kwargs))
+
+
+def _serialise(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _project(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, groups=None,
+             responses=None, choices=None, human=None, study=None):
+    """The ``project.qde`` document as an element tree.
 
     Answers are dated by their participant's start time (responses), everything else by
     :func:`~tlsurvey.coding.refi.timestamp` of all start times; ``human`` is the coder-sheet
@@ -206,21 +253,21 @@ def project_xml(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, groups
         block = _el(root, "Variables")
         for name in case_names + list(files.columns):
             _el(block, "Variable", guid=guid("variable", name), name=name, typeOfVariable="Text")
-    _cases(root, texts, case_names, case_values)
-    _sources(root, texts, selections, files, dates, created)
+    sources = {t: guid("source", t) for t in texts["text_id"].tolist()}
+    _cases(root, texts, case_names, case_values, sources)
+    _sources(root, texts, selections, files, dates, created, sources)
     if human is not None:
-        _sets(root, human, {(r[1], r[0]) for r in selections})
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+        _sets(root, human, {(r[1], r[0]) for r in selections}, sources)
+    return root
 
 
 def qdpx_bytes(texts: pd.DataFrame, codes: pd.DataFrame, codebook: dict, **kwargs) -> bytes:
     """The ``.qdpx`` zip: ``project.qde`` plus ``Sources/<guid>.txt`` per answer (UTF-8)."""
-    qde = project_xml(texts, codes, codebook, **kwargs)
-    root = etree.fromstring(qde)
+    root = _project(texts, codes, codebook, **kwargs)
     when = timestamp([root.get("creationDateTime")])
-    entries = {"project.qde": qde}
-    for row in texts.itertuples():
-        entries[f"Sources/{guid('source', row.text_id)}.txt"] = str(row.text).encode("utf-8")
+    entries = {"project.qde": _serialise(root)}
+    for text_id, text in zip(texts["text_id"].tolist(), texts["text"].tolist(), strict=True):
+        entries[f"Sources/{guid('source', text_id)}.txt"] = str(text).encode("utf-8")
     return zip_bytes(entries, when)
 
 

@@ -8,6 +8,7 @@ and zip entries carry fixed timestamps, so every export is byte-identical across
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import uuid
@@ -23,13 +24,20 @@ from tlsurvey.io import xml_text
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tlsurvey/refi-qda")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 EPOCH_FLOOR = datetime(1980, 1, 1, tzinfo=UTC)  # zip timestamps start in 1980
 ORIGIN = f"tlsurvey {__version__}"
 
 
 def guid(kind: str, key: str) -> str:
-    """Deterministic GUID of an object of ``kind`` identified by ``key``."""
-    return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+    """Deterministic GUID of an object of ``kind`` identified by ``key``: the text of
+    ``uuid.uuid5(NAMESPACE, f"{kind}:{key}")``, computed without building the UUID object
+    (an export makes one per answer, selection and coding)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{key}".encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def element(parent, ns: str, tag: str, text: str | None = None, **attrs):

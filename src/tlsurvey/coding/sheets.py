@@ -8,6 +8,7 @@ user (see :func:`qdpx_sheet`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 from tlsurvey.coding.qdpx import AUTO_USER, read_qdpx, source_name
 from tlsurvey.errors import InputError
 from tlsurvey.ingest.deidentify import text_id
+from tlsurvey.io import records
 
 log = logging.getLogger(__name__)
 KEY = ["wave", "response_id", "field", "case_study"]
@@ -24,8 +26,9 @@ COLUMNS = ["text_id", "coder", "code", "value", "start", "end"]
 
 
 def _map_ids(sheet: pd.DataFrame, pid: Callable[[str, str], str]) -> pd.Series:
-    return pd.Series([text_id(pid(str(w), str(r)), f, c) for w, r, f, c
-                      in sheet[KEY].itertuples(index=False)], index=sheet.index, dtype=object)
+    pid = functools.cache(pid)  # a response has a row per code and field
+    return pd.Series([text_id(pid(str(w), str(r)), f, c) for w, r, f, c in records(sheet, KEY)],
+                     index=sheet.index, dtype=object)
 
 
 def qdpx_sheet(path, codes, known=None) -> pd.DataFrame:
