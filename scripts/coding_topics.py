@@ -11,5 +11,5 @@ with all_or_nothing():  # the step writes all of its outputs or none
                snakemake.params.cache,
                seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size,
                code_threshold=snakemake.params.code_threshold,
-               threads=snakemake.params.embedding_threads, fit_waves=snakemake.params.fit_waves,
+               threads=snakemake.threads, fit_waves=snakemake.params.fit_waves,
                fit_cache_dir=snakemake.params.fit_cache)

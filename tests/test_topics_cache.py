@@ -171,3 +171,19 @@ def test_large_reductions_use_exact_neighbours(monkeypatch):
     np.testing.assert_array_equal(reduction.umap.precomputed_knn[0],
                                   topics.cosine_knn(vectors, 15)[0])
     assert reduction.n_fits == 1 and reduction.fit_transform(vectors) is reduced
+
+
+def test_exact_neighbours_equal_on_one_and_two_blas_threads():
+    """The topic fit runs on one thread except the neighbour search, whose matrix products
+    must give the same bits on any number of threads."""
+    from threadpoolctl import threadpool_limits
+
+    from tlsurvey.coding.topics import cosine_knn
+
+    embeddings = np.random.default_rng(5).normal(size=(3000, 384)).astype(np.float32)
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            runs.append(cosine_knn(embeddings, 15))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])

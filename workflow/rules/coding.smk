@@ -56,15 +56,15 @@ rule coding_topics:
         cache=EMBEDDING_CACHE,
         fit_waves=TOPIC_FIT_WAVES,
         fit_cache=TOPIC_CACHE,
-        # the encoder's torch threads (2 pays off when many new answers must be embedded: 153
-        # vs 90 texts/s); topic fitting runs on one thread
-        embedding_threads=CODING_CFG.get("embedding_threads", 1),
-    # Scheduled as one core: Snakemake's scheduler never holds a core free, so a two-core job
-    # waits until no single-core job is left to start (minutes after ingest, on 2 cores). The
-    # encoder's extra threads share the cores with whatever else runs.
-    threads: 1
-    # first of the chain
-    priority: 60
+    # the encoder's torch threads: 1 on small studies, so that the step runs beside
+    # coding_lexicon; 2 pays off when many new answers must be embedded (about 220 vs 150
+    # texts/s), but only on free cores: beside another busy process 2 threads embed 60 texts/s
+    threads: CODING_CFG.get("embedding_threads", 1)
+    # Snakemake starts the set of jobs with the largest summed priority that fits the free
+    # cores, and never holds a core free for a job that needs more. Above the sum of any two
+    # other rules (50 + 50), this job starts alone as soon as ingest_combine ends (nothing
+    # else runs then: multiverse_data waits for ingest_combine too).
+    priority: 101
     log:
         "logs/coding/topics.log",
     conda:

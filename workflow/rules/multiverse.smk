@@ -26,6 +26,9 @@ wildcard_constraints:
 rule multiverse_data:
     input:
         **INGEST_WAVE_TABLES,
+        # not read: after ingest_combine, so that coding_topics (two threads on large waves)
+        # finds every core free when the combined answers are there
+        combined=rules.ingest_combine.output.flow,
     output:
         **{name: f"{MV_DIR}/data/{{variant}}/{name}.parquet" for name in INGEST_TABLES},
         flow=f"{MV_DIR}/data/{{variant}}/flow.csv",

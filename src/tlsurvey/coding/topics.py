@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from tlsurvey.coding.codebook import seed_topic_list
 from tlsurvey.coding.semantic import prototype_similarity, prototypes
@@ -275,11 +276,12 @@ class SharedReduction:
     """A UMAP that reduces each distinct embedding matrix once: BERTopic's k-means refit gets
     the reduction its HDBSCAN fit already computed."""
 
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, knn_threads: int = 1):
         import umap.umap_
         from umap import UMAP
 
         cache_numba_kernels(umap.umap_)
+        self.knn_threads = knn_threads
         self.umap = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=max(2, min(5, n - 2)),
                          min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
         self.reduced: dict[str, np.ndarray] = {}
@@ -296,7 +298,11 @@ class SharedReduction:
             with warnings.catch_warnings():  # precomputed neighbours come without a search index
                 warnings.filterwarnings("ignore", message="precomputed_knn.*search_index")
                 if len(embeddings) >= EXACT_KNN_FROM:
-                    self.umap.precomputed_knn = cosine_knn(embeddings, self.umap.n_neighbors)
+                    # a matrix product gives the same bits on any number of BLAS threads
+                    # (each entry is one thread's sum), unlike the rest of the fit
+                    with threadpool_limits(self.knn_threads, user_api="blas"):
+                        self.umap.precomputed_knn = cosine_knn(embeddings,
+                                                               self.umap.n_neighbors)
                 self.reduced[key] = self.umap.fit_transform(embeddings)
             self.n_fits += 1
         return self.reduced[key]
@@ -308,6 +314,12 @@ class SharedReduction:
     def transform(self, embeddings):
         return self.reduced.get(self._key(embeddings)) if self._key(embeddings) in self.reduced \
             else self.umap.transform(embeddings)
+
+
+def blas_threads() -> int:
+    """Threads BLAS uses here (at least 1)."""
+    return max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"],
+               default=1)
 
 
 def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
@@ -324,7 +336,6 @@ def _clusterer(min_topic_size: int, seed: int, n_clusters: int | None):
 
 def _fit(docs, embeddings, cache, codebook, min_topic_size, seed, n_clusters, reduction):
     from sklearn.feature_extraction.text import CountVectorizer
-    from threadpoolctl import threadpool_limits
 
     BERTopic = import_bertopic().BERTopic  # noqa: N806
     clusterer = _clusterer(min_topic_size, seed, n_clusters)
@@ -356,7 +367,7 @@ def _fit_model(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed:
     reason = f"{len(docs)} answers: too few for clustering (need {2 * size})"
     if len(docs) >= 2 * size:
         log.info("fitting BERTopic (UMAP + HDBSCAN) on %d texts", len(docs))
-        reduction = SharedReduction(len(docs), seed)
+        reduction = SharedReduction(len(docs), seed, knn_threads=blas_threads())
         method = f"BERTopic + HDBSCAN(min_cluster_size={size})"
         model, topics, probs = _fit(docs, embeddings, cache, codebook, size, seed, None,
                                     reduction)
