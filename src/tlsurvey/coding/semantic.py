@@ -73,7 +73,8 @@ def prototypes(codebook: dict) -> tuple[list[str], list[str]]:
     return codes, texts
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` (float64) with each row scaled to length 1 (zero rows stay zero)."""
     vectors = np.asarray(vectors, dtype=np.float64)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
@@ -81,7 +82,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 def prototype_similarity(sentences: np.ndarray, protos: np.ndarray, proto_codes: list[str],
                          codes: list[str]) -> np.ndarray:
     """(n_sentences, n_codes) best cosine similarity of each sentence to each code's prototypes."""
-    sims = _unit(sentences) @ _unit(protos).T
+    sims = unit_rows(sentences) @ unit_rows(protos).T
     owner = np.asarray(proto_codes)
     return np.stack([sims[:, owner == code].max(axis=1) for code in codes], axis=1)
 
@@ -264,7 +265,7 @@ def code_texts(texts: pd.DataFrame, codebook: dict, encode: Callable[[list[str]]
     method = np.full(similarity.shape, "prototype", dtype=object)
     if sheets is not None and len(sheets):
         answers, labels = human_labels(sentences, sheets, codes)
-        features = np.hstack([_unit(vectors), similarity])
+        features = np.hstack([unit_rows(vectors), similarity])
         scores, thresholds, method = cross_validated(features, labels, answers, sentences,
                                                      settings, similarity)
         log.info("semantic: %d of %d codes scored by cross-validated classifiers", int(

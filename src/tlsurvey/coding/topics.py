@@ -23,7 +23,7 @@ import pandas as pd
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from tlsurvey.coding.codebook import seed_topic_list
-from tlsurvey.coding.semantic import prototype_similarity, prototypes
+from tlsurvey.coding.semantic import prototype_similarity, prototypes, unit_rows
 from tlsurvey.errors import InputError
 from tlsurvey.io import atomic_path
 from tlsurvey.provenance import EMBEDDING_MODEL_ID, embedding_provenance
@@ -254,8 +254,7 @@ EXACT_KNN_FROM = 4096
 def cosine_knn(embeddings, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``k`` nearest neighbours by cosine distance (each point first, at distance 0; ties
     by index): (indices, distances), both (n, k), computed ``chunk`` rows at a time."""
-    unit = np.asarray(embeddings, dtype=np.float64)
-    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(embeddings)
     n = len(unit)
     indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float32)
     for start in range(0, n, chunk):
@@ -396,6 +395,10 @@ def _fit_model(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed:
             "n_reductions": reduction.n_fits if reduction else 0}
 
 
+# Packages whose versions are part of a topic fit's cache key.
+FIT_PACKAGES = ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy", "numba")
+
+
 class TopicFitCache:
     """Topic fits (the plain values of :func:`_fit_model`), one JSON file per :meth:`key` in
     ``cache_dir``: a rerun whose fitted answers are unchanged (a wave added that the model is
@@ -425,19 +428,15 @@ class TopicFitCache:
         path = self.dir / f"{key}.json"
         if not path.is_file():
             return None
-        fitted = json.loads(path.read_text())
-        for name in ("words", "representative_docs"):
-            fitted[name] = {int(t): v for t, v in fitted[name].items()}
-        fitted["words"] = {t: [(w, s) for w, s in v] for t, v in fitted["words"].items()}
+        fitted = json.loads(path.read_text())  # JSON keys are strings, pairs are lists
+        fitted["words"] = {int(t): [tuple(p) for p in v] for t, v in fitted["words"].items()}
+        fitted["representative_docs"] = {int(t): v for t, v in
+                                         fitted["representative_docs"].items()}
         return fitted
 
     def put(self, key: str, fitted: dict) -> None:
         with atomic_path(self.dir / f"{key}.json") as tmp:
             Path(tmp).write_text(json.dumps(fitted, sort_keys=True))
-
-
-# Packages whose versions are part of a topic fit's cache key.
-FIT_PACKAGES = ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy", "numba")
 
 
 def nearest_topic(embeddings: np.ndarray, topics: np.ndarray,
@@ -446,13 +445,8 @@ def nearest_topic(embeddings: np.ndarray, topics: np.ndarray,
     over the ``reference`` embeddings given ``topics`` is most similar by cosine (ties: the
     lowest topic), as BERTopic assigns documents to a model saved without UMAP and HDBSCAN."""
     ids = sorted(set(np.asarray(topics).tolist()))
-    centroids = topic_centroids(topics, reference, ids).astype(np.float64)
-    rows = np.asarray(embeddings, dtype=np.float64)
-
-    def unit(m):
-        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
-
-    return np.asarray(ids)[np.argmax(unit(rows) @ unit(centroids).T, axis=1)]
+    centroids = topic_centroids(topics, reference, ids)
+    return np.asarray(ids)[np.argmax(unit_rows(embeddings) @ unit_rows(centroids).T, axis=1)]
 
 
 def fit_topics(texts: pd.DataFrame, codebook: dict, cache: EmbeddingCache, seed: int = 42,
