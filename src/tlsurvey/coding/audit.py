@@ -125,8 +125,7 @@ def _sets(human: pd.DataFrame | None) -> dict:
         return {}
     human = human.dropna(subset=["text_id", "coder"])
     given = {}
-    for text_id, coder, code, value in zip(*(human[c].tolist() for c in
-                                             ("text_id", "coder", "code", "value")), strict=True):
+    for text_id, coder, code, value in records(human, ["text_id", "coder", "code", "value"]):
         codes = given.setdefault((text_id, coder), set())
         if value == 1:
             codes.add(code)
@@ -142,8 +141,7 @@ def disagreement(human: pd.DataFrame | None, codes: pd.DataFrame) -> pd.DataFram
     key) and ``flagged`` (types above :data:`FLAG`)."""
     origins = sorted(set(codes["origin"]) - NOT_COUNTED)
     auto = {}
-    for text_id, origin, code in zip(*(codes[c].tolist() for c in ("text_id", "origin", "code")),
-                                     strict=True):
+    for text_id, origin, code in records(codes, ["text_id", "origin", "code"]):
         auto.setdefault((text_id, origin), set()).add(code)
     rows = []
     for text_id, by_coder in _sets(human).items():
@@ -200,8 +198,7 @@ Human = namedtuple("Human", ["code", "coder", "value", "start", "end"])
 def _by_text(table: pd.DataFrame, record) -> dict:
     """{text_id: list of ``record`` (a namedtuple of columns of ``table``)} in table order."""
     out = {}
-    for text_id, *values in zip(table["text_id"].tolist(),
-                                *(table[f].tolist() for f in record._fields), strict=True):
+    for text_id, *values in records(table, ["text_id", *record._fields]):
         out.setdefault(text_id, []).append(record._make(values))
     return out
 
@@ -288,8 +285,7 @@ def _chosen(texts: pd.DataFrame, choices: pd.DataFrame | None) -> dict:
         return {}
     by_case = choices.set_index(["participant", "case_study"])["source"].to_dict()
     by_person = {}
-    for participant, source in zip(choices["participant"].tolist(), choices["source"].tolist(),
-                                   strict=True):
+    for participant, source in records(choices, ["participant", "source"]):
         by_person.setdefault(participant, set()).add(source)
     by_person = {p: sorted(sources) for p, sources in by_person.items()}
     return {r.text_id: ([by_case[(r.participant, r.case_study)]]

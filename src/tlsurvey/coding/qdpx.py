@@ -15,6 +15,7 @@ QualCoder, NVivo, ATLAS.ti and MAXQDA as the document memo), else by name.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -181,7 +182,7 @@ def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created:
     by_text = {}
     for r in selections:
         by_text.setdefault(r[0], []).append(r)
-    users, code_refs = {}, {}  # GUIDs of the users and codes
+    ref = functools.cache(guid)  # GUIDs of the users and codes, each made once
     variables = [guid("variable", name) for name in files.columns]
     block = _el(root, "Sources")
     for i, (row, values) in enumerate(zip(records(texts, ["text_id", "participant"]),
@@ -196,18 +197,14 @@ def _sources(root, texts, selections, files: pd.DataFrame, dates: dict, created:
         etree.SubElement(source, DESCRIPTION).text = xml_text(f"{TEXT_ID}{row.text_id}")
         for text_id, user, code, start, end, label in by_text.get(row.text_id, []):
             key = f"{text_id}:{user}:{code}:{start}:{end}:{label}"
-            if user not in users:
-                users[user] = guid("user", user)
-            if code not in code_refs:
-                code_refs[code] = guid("code", code)
             sel = etree.SubElement(source, SELECTION, {
                 "guid": guid("selection", key), "name": xml_text(f"{code} ({label})"),
                 "startPosition": str(start), "endPosition": str(end),
-                "creatingUser": users[user], "creationDateTime": created})
+                "creatingUser": ref("user", user), "creationDateTime": created})
             coding = etree.SubElement(sel, CODING, {
-                "guid": guid("coding", key), "creatingUser": users[user],
+                "guid": guid("coding", key), "creatingUser": ref("user", user),
                 "creationDateTime": created})
-            etree.SubElement(coding, CODE_REF, targetGUID=code_refs[code])
+            etree.SubElement(coding, CODE_REF, targetGUID=ref("code", code))
         for variable, value in zip(variables, values, strict=True):
             _value(source, variable, value)
 

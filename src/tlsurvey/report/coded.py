@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from tlsurvey.figures.common import families
+from tlsurvey.io import records
 from tlsurvey.models.stats import wilson_ci
 
 HUMAN = "human"
@@ -125,9 +126,8 @@ def quotes(codes: pd.DataFrame, texts: pd.DataFrame, codebook: Mapping | None, p
     auto = codes[(codes["origin"] == "lexicon") & codes["evidence"].fillna("[]").ne("[]")]
     text_of = dict(zip(texts["text_id"].to_numpy(), texts["text"].to_numpy(), strict=True))
     rows = []
-    for code, participant, text_id, evidence in zip(
-            *(auto[c].to_numpy() for c in ("code", "participant", "text_id", "evidence")),
-            strict=True):
+    for code, participant, text_id, evidence in records(
+            auto, ["code", "participant", "text_id", "evidence"]):
         spans = json.loads(evidence)
         if text_id not in text_of or not spans:
             continue
