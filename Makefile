@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 run: $(STAMP) unlock
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 	@echo "Report: $(CURDIR)/results/report/report.html"
 
 test: $(STAMP) browser
