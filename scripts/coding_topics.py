@@ -12,4 +12,5 @@ with all_or_nothing():  # the step writes all of its outputs or none
                seed=snakemake.params.seed, min_topic_size=snakemake.params.min_topic_size,
                code_threshold=snakemake.params.code_threshold,
                threads=snakemake.threads, fit_waves=snakemake.params.fit_waves,
-               fit_cache_dir=snakemake.params.fit_cache)
+               fit_cache_dir=snakemake.params.fit_cache,
+               validation_paths=list(snakemake.input.validation))

@@ -39,7 +39,8 @@ def outputs(tmp_path_factory, root):
     t, m = out / "texts.parquet", out / "lexicon_matches.parquet"
     pipeline.run_lexicon(t, cfg["codebook"], cfg["lexicon"], out)
     pipeline.run_topics(t, cfg["codebook"], out, out / "cache", seed=3, min_topic_size=2,
-                        encoder=CountingEncoder())
+                        encoder=CountingEncoder(),
+                        validation_paths=[root / "tests/data/validation/texts.csv"])
     semantic, after_topics = out / "semantic.parquet", CountingEncoder()
     pipeline.run_semantic(t, cfg["codebook"], [sheet_path], semantic, out / "cache",
                           settings={"threshold": 0.72}, encoder=after_topics)
@@ -53,6 +54,16 @@ def outputs(tmp_path_factory, root):
     pipeline.run_qdpx(t, out / "codes.parquet", cfg["codebook"], out / "project.qdpx",
                       out / "responses.parquet", coder_paths=[sheet_path])
     return out
+
+
+def test_validation_finds_its_embeddings_in_the_cache(outputs, root):
+    """run_topics embedded the validation texts' sentences: run_validation encodes nothing."""
+    data, encoder = root / "tests/data/validation", CountingEncoder()
+    table = pipeline.run_validation(
+        data / "texts.csv", [data / f"{n}.csv" for n in ("coder_a", "coder_b", "gold")], "gold",
+        root / "config/codebook.yaml", root / "config/lexicon.yaml", outputs / "validation.csv",
+        outputs / "cache", encoder=encoder)
+    assert encoder.calls == 0 and set(table["origin"]) >= {"lexicon", "semantic"}
 
 
 def test_codes_table(outputs):

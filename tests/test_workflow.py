@@ -77,6 +77,14 @@ def test_one_rating_row_per_participant_case_source_dimension(workflow_run, wave
         assert sub["value"].isna().sum() == counts["skipped_rating_cells"]
 
 
+def test_only_coding_topics_embeds(workflow_run):
+    """coding_topics embeds every answer, sentence and prototype while the model is loaded;
+    the semantic coder finds them all in the cache (the validation step likewise:
+    test_coding_outputs)."""
+    log = (workflow_run / "logs/coding/semantic.log").read_text()
+    assert "(0 new embeddings)" in log and "new texts" not in log  # the encoder's progress
+
+
 def planted_identifiers(workdir: Path, waves) -> set[str]:
     """Identifier values in the raw exports and the PII planted in their free text."""
     values = set()

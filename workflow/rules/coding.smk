@@ -45,6 +45,7 @@ rule coding_topics:
     input:
         texts="results/ingest/texts.parquet",
         codebook=config["codebook"],
+        validation=[VALIDATION["texts"]] if CODING_VALIDATION else [],
     output:
         topics=f"{CODING}/topics.parquet",
         info=reported(f"{CODING}/topic_info.csv", "Coding"),
@@ -99,12 +100,14 @@ rule coding_semantic:
         "../../scripts/coding_semantic.py"
 
 
+# After coding_topics, which also embeds the validation texts (as for coding_semantic).
 rule coding_validation:
     input:
         texts=VALIDATION.get("texts", []),
         sheets=VALIDATION.get("coders", []),
         codebook=config["codebook"],
         lexicon=config["lexicon"],
+        embedded=f"{CODING}/topics.parquet",
     output:
         validation=reported(f"{CODING}/validation.csv", "Coding"),
     params:

@@ -82,19 +82,27 @@ def run_lexicon(texts_path, codebook_path, lexicon_path, out, cache_dir=None) ->
 
 def run_topics(texts_path, codebook_path, out, cache_dir, seed=42,
                min_topic_size=5, encoder=None, code_threshold=CODE_THRESHOLD,
-               threads=None, fit_waves=None, fit_cache_dir=None) -> dict:
-    """topics.parquet and topic_info.csv (``out``: see :func:`output_paths`); also caches the
-    embeddings of the answers' sentences. Needs no lexicon matches, so it runs beside the
-    lexicon step. ``fit_waves`` and ``fit_cache_dir``: see :func:`fit_topics`."""
+               threads=None, fit_waves=None, fit_cache_dir=None, validation_paths=()) -> dict:
+    """topics.parquet and topic_info.csv (``out``: see :func:`output_paths`); also caches every
+    embedding the semantic coder needs: the codebook's prototypes and the sentences of the
+    answers and of the validation texts ``validation_paths`` (see :func:`run_validation`).
+    Needs no lexicon matches, so it runs beside the lexicon step. ``fit_waves`` and
+    ``fit_cache_dir``: see :func:`fit_topics`."""
     out = output_paths(out, TOPIC_OUTPUTS)
     texts, codebook = read_texts(texts_path), load_codebook(codebook_path)
     cache = EmbeddingCache(cache_dir, encoder=encoder, threads=threads)
     result = fit_topics(texts, codebook, cache, seed=seed, min_topic_size=min_topic_size,
                         code_threshold=code_threshold, fit_waves=fit_waves,
                         fit_cache=TopicFitCache(fit_cache_dir) if fit_cache_dir else None)
-    # The semantic coder's sentences too, while the model is loaded: run_semantic (rule
-    # coding_semantic, after this one) then finds every embedding it needs in the cache.
+    # The semantic coder's units too, while the model is loaded: run_semantic and
+    # run_validation (rules coding_semantic and coding_validation, after this one) then find
+    # every embedding they need in the cache and load neither torch nor the model.
+    # One call per set, so that a set's embeddings do not depend on the others (the encoder
+    # batches texts by length).
     cache.encode(semantic.sentence_table(texts)["sentence"].tolist())
+    cache.encode(semantic.prototypes(codebook)[1])
+    for path in validation_paths:
+        cache.encode(semantic.sentence_table(read_validation_texts(path))["sentence"].tolist())
     log.info("topics: %s (%s); %d new embeddings", result["method"], result["method_reason"],
              cache.n_encoded)
     write_table(result["topics"], out["topics"])
@@ -177,6 +185,7 @@ def run_validation(texts_path, sheet_paths, reference, codebook_path, lexicon_pa
         pd.Series(dtype=str)
     table = validation_table(reliability.human_matrix(human, list(codebook)), auto, subsets)
     write_table(table, out_path)
+    log.info("validation: %d texts (%d new embeddings)", len(texts), cache.n_encoded)
     for row in table.query("code == '(micro)' and subset == 'all'").itertuples():
         log.info("validation: %s vs %s: precision %.3f recall %.3f F1 %.3f", row.origin,
                  row.coder, row.precision, row.recall, row.f1)
