@@ -18,7 +18,8 @@ Each step runs Snakemake in a scratch copy of the project:
 
 For every run it prints and writes the wall time, the peak memory of any step, and each rule's
 share of the summed job time (Snakemake's job records), and for the added wave the rules
-that ran again. ``--targets`` (comma-separated rules or files, default ``all``) measures part of
+that ran again; and, to compare machines, the CPU and how long ``python -c "import pandas"``
+takes. ``--targets`` (comma-separated rules or files, default ``all``) measures part of
 the workflow, e.g. ``models,multiverse_curve,descriptives`` (the stages without free-text
 coding). Steps not run keep their earlier figures in ``--out`` (keyed by step and targets).
 """
@@ -212,6 +213,20 @@ def report(name: str, result: dict) -> None:
                                               for rule, r in sorted(part["rules"].items())))
 
 
+def machine() -> dict:
+    """The CPU's model and a speed reference for comparing runs on different machines: the
+    median wall time of ``python -c "import pandas"`` (three runs)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = re.findall(r"model name\s*:\s*(.+)", cpuinfo.read_text()) if cpuinfo.exists() else []
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import pandas"], check=True)
+        times.append(time.perf_counter() - started)
+    return {"cpu": models[0] if models else "unknown", "cpus": os.cpu_count(),
+            "import_pandas_seconds": round(statistics.median(times), 2)}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", default=",".join(STEPS))
@@ -230,6 +245,9 @@ def main(argv=None) -> dict:
     runners = {"cold": step_cold, "noop": step_noop,
                "n1000": lambda a: step_scale(a, 1000),
                "n10000": lambda a: step_scale(a, 10000, a.added), "fresh": step_fresh}
+    results["machine"] = machine()
+    print("machine: {cpu}, {cpus} CPUs; python -c 'import pandas' {import_pandas_seconds:.2f} s"
+          .format(**results["machine"]))
     for step in STEPS:
         if step in steps:
             key = step if args.targets == ["all"] else f"{step}:{','.join(args.targets)}"
