@@ -65,3 +65,12 @@ def test_report_imports_no_plotting_library():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_descriptives_and_report_import_no_scipy_stats():
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    probe = ("import sys, tlsurvey.descriptives, tlsurvey.report; "
+             "print(sorted({'scipy.stats', 'statsmodels', 'torch'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,5 +1,9 @@
 """Codebook, lexicon matching, negation, qualifiers, ambiguity and F1 against planted codes."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,6 +67,28 @@ def test_lexicon_rejects_unknown_code(tmp_path, root):
         "code: robustness", "code: not_a_code", 1))
     with pytest.raises(InputError, match="not_a_code"):
         load_lexicon(bad, load_codebook(root / "config/codebook.yaml"))
+
+
+def test_spacy_loads_without_torch_and_matches_the_same(tmp_path, root, matches):
+    """A fresh process builds the pipeline with torch blocked (thinc would import it for
+    nothing), gets the same matches, and can still import torch afterwards."""
+    out = tmp_path / "matches.parquet"
+    probe = f"""
+import sys
+from tests.test_coding_lexicon import make_texts
+from tlsurvey.coding.codebook import load_codebook
+from tlsurvey.coding.lexicon import load_lexicon, match_texts
+lexicon = load_lexicon("config/lexicon.yaml", load_codebook("config/codebook.yaml"))
+match_texts(make_texts(), lexicon).to_parquet({str(out)!r})
+print("torch" in sys.modules)
+import torch
+print(int(torch.ones(2).sum()))
+"""
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=env, check=True, cwd=root)
+    assert done.stdout.split() == ["False", "2"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out), matches)
 
 
 def test_offsets_point_into_text(matches):

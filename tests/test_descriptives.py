@@ -70,3 +70,12 @@ def test_choices_and_demographics_include_skipped():
     # ordered variables keep their scale order, skipped last
     assert demo.query("variable == 'ml_years'")["level"].tolist() == [
         "3-5 years", "More than 10 years", "(skipped)"]
+
+
+def test_mean_ci_is_t_based():
+    # mean 2.5, sd 1.29099, t(0.975, 3) = 3.18245: half-width 2.05426
+    ci = descriptives.mean_ci(pd.Series([1, 2, 3, 4, None]))
+    assert ci["n"] == 4 and ci["mean"] == 2.5
+    assert ci["ci_low"] == pytest.approx(0.4457397432394794, rel=1e-12)
+    assert ci["ci_high"] == pytest.approx(4.554260256760521, rel=1e-12)
+    assert descriptives.mean_ci(pd.Series([3.0]))[["sd", "ci_low"]].isna().all()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tlsurvey import RESPONSE_COLUMNS
 from tlsurvey.ingest.mapping import MULTIPLE_SEPARATOR
@@ -108,11 +107,13 @@ def choice_counts(choices: pd.DataFrame) -> pd.DataFrame:
 
 def mean_ci(values: pd.Series, confidence: float = 0.95) -> pd.Series:
     """Mean with a t-based confidence interval, SD and n of the non-missing ``values``."""
+    from scipy.special import stdtrit  # the t quantile (scipy.stats.t.ppf), without scipy.stats
+
     v = values.dropna().astype(float).to_numpy()
     n = len(v)
     mean = v.mean() if n else np.nan
     sd = v.std(ddof=1) if n > 1 else np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+    half = stdtrit(n - 1, 0.5 + confidence / 2) * sd / np.sqrt(n) if n > 1 else np.nan
     return pd.Series(
         {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
     )

@@ -24,6 +24,7 @@ import pandas as pd
 
 from tlsurvey.config import file_sha256, load_yaml
 from tlsurvey.errors import InputError
+from tlsurvey.imports import blocked
 from tlsurvey.io import read_table, write_table
 
 if TYPE_CHECKING:  # spaCy is imported by the matching functions only (3 s of start-up)
@@ -52,9 +53,14 @@ def _make_lemma_norm(nlp, name):
 
 @cache
 def pipeline() -> Language:
-    """Blank English pipeline with lookup lemmas; NORM holds the lower-cased lemma."""
-    import spacy
-    from spacy.language import Language
+    """Blank English pipeline with lookup lemmas; NORM holds the lower-cased lemma.
+
+    spaCy is imported with torch blocked (unless torch is already loaded): thinc imports torch
+    when it can (3 s of CPU) and a blank pipeline never uses it.
+    """
+    with blocked("torch"):
+        import spacy
+        from spacy.language import Language
 
     if not Language.has_factory("tlsurvey_lemma_norm"):
         Language.factory("tlsurvey_lemma_norm", func=_make_lemma_norm)

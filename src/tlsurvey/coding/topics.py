@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from tlsurvey.coding.codebook import seed_topic_list
 from tlsurvey.coding.semantic import prototype_similarity, prototypes, unit_rows
 from tlsurvey.errors import InputError
+from tlsurvey.imports import blocked
 from tlsurvey.io import atomic_path
 from tlsurvey.provenance import EMBEDDING_MODEL_ID, embedding_provenance
 
@@ -225,14 +226,8 @@ def import_bertopic():
     import scipy.stats  # noqa: F401
     import sklearn.feature_extraction.text  # noqa: F401
 
-    blocked = [name for name in BERTOPIC_UNUSED if name not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))
-    try:
+    with blocked(*BERTOPIC_UNUSED):
         import bertopic
-    finally:
-        for name in blocked:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
     return bertopic
 
 
