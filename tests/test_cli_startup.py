@@ -50,27 +50,25 @@ def test_gaussian_fit_needs_no_scipy_stats():
     assert not modules & {"matplotlib", "torch", "statsmodels", "pingouin", "scipy.stats"}
 
 
-def test_models_workflow_imports_pingouin_only_for_the_wave_tests():
+def loaded(imports: str, names: set[str]) -> list[str]:
+    """Which of ``names`` a fresh interpreter has in sys.modules after ``import imports``."""
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
-    probe = "import sys, tlsurvey.models.workflow; print('pingouin' in sys.modules)"
+    probe = (f"import json, sys, {imports}; "
+             f"print(json.dumps(sorted(set({sorted(names)!r}) & set(sys.modules))))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                           check=True)
-    assert done.stdout.strip() == "False"
+    return json.loads(done.stdout)
+
+
+def test_models_workflow_imports_pingouin_only_for_the_wave_tests():
+    assert loaded("tlsurvey.models.workflow", {"pingouin"}) == []
 
 
 def test_report_imports_no_plotting_library():
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
-    probe = ("import sys, tlsurvey.report, tlsurvey.report.findings, tlsurvey.figures; "
-             "print(sorted({'matplotlib', 'seaborn'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    assert loaded("tlsurvey.report, tlsurvey.report.findings, tlsurvey.figures",
+                  {"matplotlib", "seaborn"}) == []
 
 
 def test_descriptives_and_report_import_no_scipy_stats():
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
-    probe = ("import sys, tlsurvey.descriptives, tlsurvey.report; "
-             "print(sorted({'scipy.stats', 'statsmodels', 'torch'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    assert loaded("tlsurvey.descriptives, tlsurvey.report",
+                  {"scipy.stats", "statsmodels", "torch"}) == []
