@@ -53,7 +53,7 @@ RC = {
     "figure.dpi": 100,
     "savefig.dpi": DPI,
     "svg.hashsalt": SALT,
-    "pdf.fonttype": 3,  # glyphs embedded as Type 3 procedures: no fontTools subsetting per PDF
+    "pdf.fonttype": 42,
     "path.simplify": False,
 }
 
