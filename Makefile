@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build on disk; anything else pulls a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# numba compiles UMAP's kernels into its on-disk cache once here, not in the first run
+	$(BIN)/tlsurvey compile-kernels
 	@touch $@
 
 run: $(STAMP) unlock

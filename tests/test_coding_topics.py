@@ -1,7 +1,10 @@
 """Embedding cache (a new wave embeds only new texts) and the seeded BERTopic fit."""
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -147,6 +150,29 @@ def test_umap_kernels_get_numba_disk_cache():
     SharedReduction(30, seed=0)
     for name in UNCACHED_KERNELS:  # still named so in the installed umap
         assert not isinstance(getattr(umap.umap_, name)._cache, NullCache), name
+
+
+@pytest.mark.slow
+def test_compiled_kernels_leave_a_topic_fit_nothing_to_compile(tmp_path, root):
+    """After ``tlsurvey compile-kernels`` (make's set-up) a topic fit finds each of its numba
+    kernels in the on-disk cache: it adds no cache file and rewrites none (an empty
+    NUMBA_CACHE_DIR here, so the first command really compiles)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    subprocess.run([sys.executable, "-m", "tlsurvey.cli", "compile-kernels"], env=env,
+                   check=True)
+
+    def cache_files():
+        return {(p.name, p.stat().st_mtime_ns) for p in (tmp_path / "numba").rglob("*.nb[ic]")}
+
+    compiled = cache_files()
+    assert {"smooth_knn_dist", "fast_knn_indices", "rdist"} <= {
+        name.split("-")[0].split(".")[-1] for name, _ in compiled}
+    fit = ("import sys; sys.path.insert(0, 'tests'); import test_coding_topics as t; "
+           "from tlsurvey.coding.codebook import load_codebook; "
+           f"t.fit_topics(t.wave('w', 40), load_codebook('config/codebook.yaml'), "
+           f"t.EmbeddingCache({str(tmp_path / 'emb')!r}, t.CountingEncoder()), seed=3)")
+    subprocess.run([sys.executable, "-c", fit], env=env, cwd=root, check=True)
+    assert cache_files() == compiled
 
 
 def test_nearest_topic_by_cosine_to_centroids_outliers_included():

@@ -23,6 +23,8 @@ COMMANDS = {
     "import-coding": ("tlsurvey.coding.sheets",
                       "read human codes back from a .qdpx coded in a QDA tool (coder sheet)"),
     "fit": ("tlsurvey.models.cli", "fit a mixed model given in lme4 formula syntax"),
+    "compile-kernels": ("tlsurvey.coding.topics",
+                        "compile the topic model's numba kernels once (make's set-up)"),
 }
 
 

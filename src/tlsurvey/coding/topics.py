@@ -310,6 +310,31 @@ class SharedReduction:
             else self.umap.transform(embeddings)
 
 
+def compile_kernels(n: int = 80, dim: int = 384) -> None:
+    """Compile the numba kernels of a topic fit's UMAP reduction into numba's on-disk cache
+    (see :func:`cache_numba_kernels`), on ``n`` random vectors of ``dim`` floats (the kernels
+    depend on the types, not the values). make's set-up runs it (``tlsurvey compile-kernels``)
+    so that the first workflow run does not spend about 30 s compiling them."""
+    vectors = np.random.default_rng(0).normal(size=(n, dim)).astype(np.float32)
+    SharedReduction(n, seed=0).fit_transform(vectors)
+
+
+def cli(argv=None) -> int:
+    """``tlsurvey compile-kernels``: :func:`compile_kernels`."""
+    import argparse
+    import time
+
+    argparse.ArgumentParser(prog="tlsurvey compile-kernels",
+                            description="Compile the numba kernels of the topic model's UMAP "
+                                        "reduction into numba's on-disk cache, once per "
+                                        "environment.").parse_args(argv)
+    start = time.perf_counter()
+    compile_kernels()
+    print(f"topic model kernels compiled or found in numba's cache "
+          f"({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
 def blas_threads() -> int:
     """Threads BLAS uses here (at least 1)."""
     return max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"],
