@@ -15,10 +15,11 @@ run report: export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/n
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first, pinned: the CPU build on disk; anything else pulls a multi-GB CUDA build
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# torch first, pinned, with pip: the CPU build on disk (pip's find-links); anything else
+	# pulls a multi-GB CUDA build. Then the rest with uv, which keeps the installed torch
+	# (it satisfies the pin) and installs in parallel: about 35 s instead of pip's 90 s.
+	$(BIN)/python -m pip install --quiet uv torch==2.13.0
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e '.[test]'
 	# numba compiles UMAP's kernels into its on-disk cache once here, not in the first run
 	$(BIN)/tlsurvey compile-kernels
 	@touch $@
@@ -35,7 +36,7 @@ test: $(STAMP) browser
 # multiverse on both (.ci/test_slurm.py).
 test-slurm: $(STAMP)
 	$(BIN)/python -c "import snakemake_executor_plugin_slurm" 2>/dev/null || \
-	  $(BIN)/python -m pip install --quiet -e '.[test,slurm]'
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,slurm]'
 	$(BIN)/python .ci/test_slurm.py --specs 200
 
 lint: $(STAMP)
