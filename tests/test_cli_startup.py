@@ -72,3 +72,15 @@ def test_report_imports_no_plotting_library():
 def test_descriptives_and_report_import_no_scipy_stats():
     assert loaded("tlsurvey.descriptives, tlsurvey.report",
                   {"scipy.stats", "statsmodels", "torch"}) == []
+
+
+def test_figure_modules_import_seaborn_without_scipy_stats():
+    """seaborn's guarded scipy imports (KDE, clustering) are blocked: no figure uses them."""
+    import pkgutil
+
+    import tlsurvey.figures
+
+    modules = ", ".join(f"tlsurvey.figures.{m.name}"
+                        for m in pkgutil.iter_modules(tlsurvey.figures.__path__))
+    assert "tlsurvey.figures.likert" in modules
+    assert loaded(modules, {"scipy.stats", "scipy.cluster", "seaborn"}) == ["seaborn"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.lines import Line2D
 
 from tlsurvey.figures import theme
 from tlsurvey.figures.common import transition_table
 from tlsurvey.figures.data import present, t_interval
+from tlsurvey.figures.theme import sns  # seaborn as theme imports it
 
 SKIPPED = "(skipped)"
 WAVE_COLORS = [theme.OKABE_ITO[c] for c in ("black", "vermillion", "sky_blue", "purple", "yellow")]

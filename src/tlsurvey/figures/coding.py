@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from tlsurvey.figures import theme
 from tlsurvey.figures.common import families
 from tlsurvey.figures.data import pick, present
+from tlsurvey.figures.theme import sns  # seaborn as theme imports it
 
 KEYS = ["participant", "wave", "case_study"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import textwrap
 
 import pandas as pd
-import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from tlsurvey import latex
 from tlsurvey.figures import theme
 from tlsurvey.figures.data import pick
+from tlsurvey.figures.theme import sns  # seaborn as theme imports it
 
 SKIP = ("intercept", "threshold", "|")
 

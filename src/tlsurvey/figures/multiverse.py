@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from tlsurvey.figures import theme
+from tlsurvey.figures.theme import sns  # seaborn as theme imports it
 from tlsurvey.latex import FAMILY_SHORT
 
 CHOICES = ("exclusions", "family", "predictors", "random", "waves")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
@@ -15,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from tlsurvey.figures import theme
 from tlsurvey.figures.common import benchmark_note
 from tlsurvey.figures.data import mean_ci, pick, present, t_interval
+from tlsurvey.figures.theme import sns  # seaborn as theme imports it
 from tlsurvey.models.stats import wide_ratings
 from tlsurvey.report.text import stat
 

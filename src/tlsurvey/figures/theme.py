@@ -13,7 +13,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+from tlsurvey.imports import blocked  # noqa: E402
+
+# seaborn guards its imports of scipy.stats (KDE) and scipy.cluster (clustermap), which no figure
+# uses: about 1 s of imports in every figures process
+with blocked("scipy.stats", "scipy.cluster"):
+    import seaborn as sns  # noqa: E402
 
 from tlsurvey.figures.common import DPI, labeller, readable, similarity_label  # noqa: E402, F401
 from tlsurvey.io import write_bytes  # noqa: E402
@@ -141,7 +147,8 @@ def render(fig, fmt: str) -> bytes:
 
     In a PDF the :func:`dense_collections` are rasterized at the PNG's resolution (axes, text
     and sparse layers stay vector), so that its size and drawing time do not grow with the
-    number of participants.
+    number of participants. The first call lays the figure out (constrained layout) and
+    fixes that layout, so that every format has the same one and it is solved once.
     """
     metadata = {
         "png": {"Software": "tlsurvey"},
@@ -154,6 +161,9 @@ def render(fig, fmt: str) -> bytes:
             collection.set_rasterized(True)
         with plt.rc_context(RC):
             fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+            # laid out once: later formats keep this layout and skip savefig's layout pass
+            # (which "none" would still run); RC turns on no automatic layout
+            fig.set_layout_engine(None)
     finally:
         for collection in dense:
             collection.set_rasterized(False)
